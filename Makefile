@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine:
+#   make lab    create .venv, install the pinned course stack and cnnlab (editable), open JupyterLab
+#   make test   the same plus the dev tools, then the whole test suite
+# Every pip call goes through constraints.txt so torch stays the CPU build.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
+PORT   ?= 8888
+PYTEST_ARGS ?=
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: lab test install install-dev bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.course-installed: $(PY) pyproject.toml constraints.txt
+	$(PIP) -e '.[course]'
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.course-installed
+	$(PIP) -e '.[course,dev]'
+	touch $@
+
+install: $(VENV)/.course-installed
+install-dev: $(VENV)/.dev-installed
+
+lab: install
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) notebooks/
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

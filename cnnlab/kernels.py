@@ -1,0 +1,232 @@
+"""Classic hand-made filters: edge detectors, Gabor, box and Gaussian kernels.
+
+The edge detectors are exactly the matrices of the lecture notes (seed 001). They are
+meant to be used the way CNN layers and the notes use them, as *cross-correlation*
+kernels (:func:`cnnlab.conv2d`): with a true convolution the sign of the response flips.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._validate import _check_int, _check_mode
+
+__all__ = ["prewitt", "sobel", "scharr", "gabor", "box", "gaussian", "EDGE_DETECTORS"]
+
+_DIRECTIONS = ("vertical", "horizontal")
+
+
+def _edge(column, direction):
+    direction = _check_mode(direction, _DIRECTIONS, "direction")
+    vertical = np.outer(np.asarray(column), np.array([1, 0, -1]))
+    return vertical if direction == "vertical" else vertical.T.copy()
+
+
+def prewitt(direction="vertical"):
+    """Prewitt edge detector (3×3, int).
+
+    Parameters
+    ----------
+    direction : {'vertical', 'horizontal'}
+        'vertical' responds to vertical edges (left-right changes in intensity);
+        'horizontal' is its transpose.
+
+    Returns
+    -------
+    (3, 3) ndarray of int
+
+    Examples
+    --------
+    >>> prewitt()
+    array([[ 1,  0, -1],
+           [ 1,  0, -1],
+           [ 1,  0, -1]])
+    >>> prewitt("horizontal")
+    array([[ 1,  1,  1],
+           [ 0,  0,  0],
+           [-1, -1, -1]])
+    """
+    return _edge([1, 1, 1], direction)
+
+
+def sobel(direction="vertical"):
+    """Sobel edge detector (3×3, int): Prewitt with the centre row weighted 2.
+
+    Parameters
+    ----------
+    direction : {'vertical', 'horizontal'}
+
+    Returns
+    -------
+    (3, 3) ndarray of int
+
+    Examples
+    --------
+    >>> sobel()
+    array([[ 1,  0, -1],
+           [ 2,  0, -2],
+           [ 1,  0, -1]])
+    """
+    return _edge([1, 2, 1], direction)
+
+
+def scharr(direction="vertical"):
+    """Scharr edge detector (3×3, int): weights 3, 10, 3.
+
+    Parameters
+    ----------
+    direction : {'vertical', 'horizontal'}
+
+    Returns
+    -------
+    (3, 3) ndarray of int
+
+    Examples
+    --------
+    >>> scharr()
+    array([[  3,   0,  -3],
+           [ 10,   0, -10],
+           [  3,   0,  -3]])
+    """
+    return _edge([3, 10, 3], direction)
+
+
+#: name -> function, for menus and loops over the three detectors
+EDGE_DETECTORS = {"prewitt": prewitt, "sobel": sobel, "scharr": scharr}
+
+
+def _check_real(value, name, *, positive=False, nonneg=False):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    if nonneg and value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
+def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
+    r"""Gabor filter of seed 002 on a ``size × size`` grid centred on the middle pixel.
+
+    Parameters
+    ----------
+    size : int
+        Side of the square grid (>= 1).
+    theta : float
+        Orientation :math:`\theta` (radians) of the oscillation.
+    omega : float
+        Spatial angular frequency :math:`\omega` (radians per pixel).
+    phi : float
+        Phase :math:`\phi` (radians); 0 gives an odd (edge-like) filter, π/2 an even one.
+    alpha, beta : float
+        Decay rates (>= 0) of the envelope along :math:`\tilde x` and :math:`\tilde y`.
+    amplitude : float, optional
+        :math:`A`.
+
+    Returns
+    -------
+    (size, size) ndarray of float
+        ``G[i, j]`` at ``x = j − (size − 1)/2`` (columns, to the right) and
+        ``y = i − (size − 1)/2`` (rows, downwards, as image rows).
+
+    Notes
+    -----
+    .. math::
+        G(x, y) = A \exp(-\alpha \tilde x^2 - \beta \tilde y^2)\, \sin(\omega \tilde x + \phi)
+
+        \tilde x = (x - x_0)\cos\theta + (y - y_0)\sin\theta, \qquad
+        \tilde y = -(x - x_0)\sin\theta + (y - y_0)\cos\theta
+
+    with :math:`(x_0, y_0)` the centre of the grid. The sine oscillates along the
+    direction :math:`\theta`; the Gaussian envelope localises it. These model the
+    simple cells of the visual cortex and resemble the first-layer filters CNNs learn.
+
+    Examples
+    --------
+    >>> g = gabor(5, theta=0, omega=1.0, phi=0.0, alpha=0.1, beta=0.1)
+    >>> g.shape
+    (5, 5)
+    >>> bool(np.allclose(g[:, 2], 0))    # sin(0) on the centre column
+    True
+    >>> bool(np.allclose(g, -g[:, ::-1]))   # phi = 0: odd in x
+    True
+    """
+    size = _check_int(size, "size", minimum=1)
+    theta = _check_real(theta, "theta")
+    omega = _check_real(omega, "omega")
+    phi = _check_real(phi, "phi")
+    alpha = _check_real(alpha, "alpha", nonneg=True)
+    beta = _check_real(beta, "beta", nonneg=True)
+    amplitude = _check_real(amplitude, "amplitude")
+    c = (size - 1) / 2
+    y, x = np.mgrid[0:size, 0:size].astype(float) - c
+    xt = x * math.cos(theta) + y * math.sin(theta)
+    yt = -x * math.sin(theta) + y * math.cos(theta)
+    return amplitude * np.exp(-alpha * xt**2 - beta * yt**2) * np.sin(omega * xt + phi)
+
+
+def box(size, ndim=2):
+    """Box (moving-average) kernel: every weight ``1 / size**ndim``.
+
+    Parameters
+    ----------
+    size : int
+        Side length (>= 1).
+    ndim : {1, 2}
+        1 for a moving average of a signal, 2 for an image blur.
+
+    Returns
+    -------
+    ndarray of float, shape ``(size,)`` or ``(size, size)``, summing to 1
+
+    Examples
+    --------
+    >>> box(3, ndim=1)
+    array([0.33333333, 0.33333333, 0.33333333])
+    >>> box(2)
+    array([[0.25, 0.25],
+           [0.25, 0.25]])
+    """
+    size = _check_int(size, "size", minimum=1)
+    ndim = _check_mode(ndim, (1, 2), "ndim")
+    return np.full((size,) * ndim, 1.0 / size**ndim)
+
+
+def gaussian(size, sigma, ndim=2):
+    r"""Sampled Gaussian kernel, normalised to sum 1.
+
+    Parameters
+    ----------
+    size : int
+        Side length (>= 1), centred on ``(size − 1)/2``.
+    sigma : float
+        Standard deviation in samples (> 0).
+    ndim : {1, 2}
+
+    Returns
+    -------
+    ndarray of float, shape ``(size,)`` or ``(size, size)``
+
+    Notes
+    -----
+    :math:`g(x) \propto \exp(-x^2 / 2\sigma^2)`; the 2-D kernel is the outer product
+    of two 1-D kernels (it is separable).
+
+    Examples
+    --------
+    >>> g = gaussian(5, 1.0)
+    >>> g.shape, bool(np.isclose(g.sum(), 1.0)), bool(g[2, 2] == g.max())
+    ((5, 5), True, True)
+    """
+    size = _check_int(size, "size", minimum=1)
+    sigma = _check_real(sigma, "sigma", positive=True)
+    ndim = _check_mode(ndim, (1, 2), "ndim")
+    x = np.arange(size) - (size - 1) / 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    g /= g.sum()
+    return g if ndim == 1 else np.outer(g, g)

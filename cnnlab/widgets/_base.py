@@ -1,0 +1,119 @@
+"""The pattern every explorer follows (after ipywidgets' own ``interactive``).
+
+A pure function computes, a ``cnnlab.viz`` function draws onto a persistent
+matplotlib ``Figure``, and a small class owns the controls and one ``Output``.
+Every control change calls :meth:`Explorer.update`, which recomputes, redraws and
+keeps the outcome on ``self.result`` (or the message on ``self.error``) so tests and
+benchmarks can read it without a browser.
+
+Figures are rendered to PNG by the explorer itself, so the output does not depend on
+which matplotlib backend the kernel happens to use, and pyplot is never involved.
+"""
+from __future__ import annotations
+
+import html
+import io
+import time
+
+import ipywidgets as widgets
+from IPython.display import HTML, Image, clear_output, display
+from matplotlib.figure import Figure
+
+
+class Explorer:
+    """Base class: subclass, build controls in ``__init__``, implement ``compute`` and ``draw``.
+
+    Subclasses call ``self._finish(controls)`` at the end of ``__init__``: it lays out the
+    controls above the output, observes their ``value`` and draws once, so an explorer
+    shows a correct figure even when nobody moves a control.
+
+    Attributes
+    ----------
+    result : object
+        What ``compute`` returned for the current control values (``None`` after an error).
+    error : str or None
+        The message shown instead of a figure when the settings are impossible.
+    out : ipywidgets.Output
+        The one output area; its height is fixed so the page does not jump.
+    figure : matplotlib.figure.Figure
+        The persistent figure ``draw`` paints on.
+    last_update_s : float
+        Seconds the last :meth:`update` took (compute + draw + PNG encoding).
+    """
+
+    #: height of the output area (CSS); subclasses override.
+    height = "480px"
+    #: figure size in inches and dpi of the PNG shown.
+    figsize = (9.0, 4.5)
+    dpi = 80
+
+    def __init__(self):
+        self.out = widgets.Output(layout=widgets.Layout(height=self.height, overflow="auto"))
+        self.figure = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+        self.result = None
+        self.error = None
+        self.last_update_s = None
+        self.updates = 0
+        self.controls: list[widgets.Widget] = []
+        self.widget: widgets.Widget | None = None
+
+    # -- to implement -----------------------------------------------------------------
+    def params(self) -> dict:
+        """Current control values as keyword arguments for :meth:`compute`."""
+        raise NotImplementedError
+
+    def compute(self, **params):
+        """Pure computation; raise ``ValueError`` for impossible settings."""
+        raise NotImplementedError
+
+    def draw(self, result, figure: Figure) -> None:
+        """Draw ``result`` on ``figure`` (already cleared)."""
+        raise NotImplementedError
+
+    def header(self, result):
+        """Optional HTML shown above the figure (readouts, formulas); ``None`` for none."""
+        return None
+
+    # -- machinery --------------------------------------------------------------------
+    def _finish(self, controls, *, extra=None):
+        self.controls = list(controls)
+        for control in self.controls:
+            control.observe(self.update, names="value")
+        box = widgets.VBox(self.controls, layout=widgets.Layout(min_width="260px"))
+        children = [box, self.out] if extra is None else [box, extra, self.out]
+        self.widget = widgets.VBox(children)
+        self.update()
+
+    def update(self, change=None):
+        """Recompute and redraw for the current control values."""
+        start = time.perf_counter()
+        self.updates += 1
+        try:
+            self.result = self.compute(**self.params())
+            self.error = None
+        except ValueError as exc:
+            self.result = None
+            self.error = str(exc)
+        png = None
+        if self.error is None:
+            self.figure.clear()
+            self.draw(self.result, self.figure)
+            buf = io.BytesIO()
+            self.figure.savefig(buf, format="png", dpi=self.dpi)
+            png = buf.getvalue()
+        head = None if self.error else self.header(self.result)
+        with self.out:
+            clear_output(wait=True)
+            if self.error is not None:
+                display(HTML(
+                    '<div class="cnnlab-error" style="color:#a00;font-weight:bold;padding:1em">'
+                    f"⚠ {html.escape(self.error)}</div>"
+                ))
+            else:
+                if head:
+                    display(HTML(head))
+                display(Image(data=png, format="png"))
+        self.last_update_s = time.perf_counter() - start
+
+    def _ipython_display_(self):
+        display(self.widget)
