@@ -250,5 +250,6 @@ def conv2d_matrix(w, input_shape, *, stride=1, padding=0, dilation=1, sparse=Fal
 
         return scipy.sparse.csr_array((vals.ravel(), (rows.ravel(), cols.ravel())), shape=shape)
     M = np.zeros(shape, dtype=w4.dtype)
-    M[rows.ravel(), cols.ravel()] = vals.ravel()
+    # one flat scatter is cheaper than 2-D fancy indexing; (row, col) pairs are unique
+    M.ravel()[(rows * shape[1] + cols).ravel()] = vals.ravel()
     return M
