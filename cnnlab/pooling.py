@@ -55,15 +55,11 @@ def _setup(x, kernel_size, stride, padding, dilation, ceil_mode, nd, fname):
     pd = _tuple(padding, nd, "padding", minimum=0)
     dl = _tuple(dilation, nd, "dilation")
     ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-    for k, p, d in zip(ks, pd, dl):
-        span = d * (k - 1) + 1
-        if p > span // 2:  # torch: pad <= half of the effective kernel size
-            raise ValueError(
-                f"padding must be at most half of the effective kernel size "
-                f"dilation*(kernel_size-1)+1 = {span}, i.e. <= {span // 2}, got padding="
-                f"{padding!r} with kernel_size={kernel_size!r}"
-                + ("" if d == 1 else f", dilation={dilation!r}")
-            )
+    if any(p > k // 2 for k, p in zip(ks, pd)):  # torch's rule (dilation does not enlarge it)
+        raise ValueError(
+            f"padding must be at most half of kernel_size (padding <= kernel_size // 2, as torch), "
+            f"got padding={padding!r} with kernel_size={kernel_size!r}"
+        )
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x[None]
@@ -167,8 +163,7 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     stride : int or 1-tuple of int, optional
         Step between windows; defaults to ``kernel_size`` (non-overlapping windows).
     padding : int or 1-tuple of int
-        Implicit ``-inf`` added at both ends; at most half the effective window
-        ``d·(k−1)+1`` (torch's rule).
+        Implicit ``-inf`` added at both ends; at most ``k // 2`` (torch's rule).
     dilation : int or 1-tuple of int
         Spacing between the elements of a window (positive).
     ceil_mode : bool
@@ -225,8 +220,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     stride : int or (sH, sW), optional
         Step between windows; defaults to ``kernel_size`` (non-overlapping windows).
     padding : int or (pH, pW)
-        Implicit ``-inf`` on every side; at most half the effective window
-        ``d·(k−1)+1`` along each axis (torch's rule).
+        Implicit ``-inf`` on every side; at most ``k // 2`` along each axis (torch's rule).
     dilation : int or (dH, dW)
         Spacing between the elements of a window (positive).
     ceil_mode : bool
