@@ -13,6 +13,7 @@ Two vocabularies, on purpose:
   frameworks do.
 """
 from . import kernels
+from . import audio, systems  # lessons 01-02: synthesized sound, LTI systems (numpy only)
 from .layers import conv1d, conv2d
 from .pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .probability import pmf_of_sum, pmf_of_sum_n, uniform_pmf
@@ -23,7 +24,7 @@ from .toeplitz import conv2d_matrix, conv_matrix
 __version__ = "0.1.0"
 
 __all__ = [
-    "kernels",
+    "kernels", "audio", "systems",
     "convolve", "correlate", "poly_multiply",
     "conv_matrix", "conv2d_matrix",
     "conv1d", "conv2d",

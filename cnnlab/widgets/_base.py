@@ -11,6 +11,7 @@ which matplotlib backend the kernel happens to use, and pyplot is never involved
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import time
@@ -43,19 +44,25 @@ class Explorer:
 
     #: height of the output area (CSS); subclasses override.
     height = "480px"
+    #: CSS class added to ``widget`` (with ``cnnlab-explorer``) so browser tests can find it.
+    css_class = None
     #: figure size in inches and dpi of the PNG shown.
     figsize = (9.0, 4.5)
     dpi = 80
+    #: matplotlib layout engine; ``None`` (place axes yourself) renders about twice as fast.
+    layout = "constrained"
 
     def __init__(self):
         self.out = widgets.Output(layout=widgets.Layout(height=self.height, overflow="auto"))
-        self.figure = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+        self.figure = Figure(figsize=self.figsize, dpi=self.dpi, layout=self.layout)
         self.result = None
         self.error = None
         self.last_update_s = None
         self.updates = 0
         self.controls: list[widgets.Widget] = []
         self.widget: widgets.Widget | None = None
+        self._held = 0
+        self._pending = False
 
     # -- to implement -----------------------------------------------------------------
     def params(self) -> dict:
@@ -75,17 +82,48 @@ class Explorer:
         return None
 
     # -- machinery --------------------------------------------------------------------
-    def _finish(self, controls, *, extra=None):
+    def _finish(self, controls, *, extra=None, box=None):
+        """Observe ``controls``, lay them out (``box`` if given, else a VBox), draw once."""
         self.controls = list(controls)
         for control in self.controls:
             control.observe(self.update, names="value")
-        box = widgets.VBox(self.controls, layout=widgets.Layout(min_width="260px"))
+        if box is None:
+            box = widgets.VBox(self.controls, layout=widgets.Layout(min_width="260px"))
         children = [box, self.out] if extra is None else [box, extra, self.out]
         self.widget = widgets.VBox(children)
+        self.widget.add_class("cnnlab-explorer")
+        if self.css_class:
+            self.widget.add_class(self.css_class)
         self.update()
+
+    @contextlib.contextmanager
+    def hold_updates(self):
+        """Change several controls at once and redraw once at the end (e.g. a preset)."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held and self._pending:
+                self._pending = False
+                self.update()
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Change controls without any redraw (the caller redraws right after)."""
+        pending = self._pending
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            self._pending = pending
 
     def update(self, change=None):
         """Recompute and redraw for the current control values."""
+        if self._held:
+            self._pending = True
+            return
         start = time.perf_counter()
         self.updates += 1
         try:

@@ -1,0 +1,220 @@
+"""Synthesized sound for lesson 01: a tone, noise, moving averages and WAV bytes.
+
+Everything is generated from a seed, so the course never downloads a recording, and
+every function is numpy-only (plus the standard library's :mod:`wave` for
+:func:`to_wav_bytes`). Play a clip in a notebook with
+``IPython.display.Audio(x, rate=rate)`` or ``ipywidgets.Audio(value=to_wav_bytes(x, rate))``.
+"""
+from __future__ import annotations
+
+import io
+import numbers
+import wave
+
+import numpy as np
+
+from ._validate import _as_array, _check_int, _check_mode
+from .signal import convolve
+
+__all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]
+
+#: the sample rate of seed 003's audio example (8,000 samples per second)
+DEFAULT_RATE = 8000
+
+
+def _check_real(value, name, *, positive=False, nonnegative=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"{name} must be a finite real number, got {value!r}")
+    value = float(value)
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    if nonnegative and value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    return value
+
+
+def _n_samples(duration, rate):
+    rate = _check_int(rate, "rate", minimum=1)
+    duration = _check_real(duration, "duration", positive=True)
+    n = int(round(duration * rate))
+    if n < 1:
+        raise ValueError(f"duration * rate must give at least one sample, got {duration} s at {rate} Hz")
+    return n, rate
+
+
+def tone(duration=1.0, rate=DEFAULT_RATE, frequency=440.0, *, amplitude=1.0, phase=0.0):
+    """A pure sine tone.
+
+    Parameters
+    ----------
+    duration : float
+        Length in seconds.
+    rate : int
+        Samples per second.
+    frequency : float
+        Frequency in Hz; must lie below the Nyquist frequency ``rate / 2``.
+    amplitude, phase : float
+        Peak value and phase (radians).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(round(duration * rate),)``, float64.
+
+    Notes
+    -----
+    ``x[t] = amplitude * sin(2π · frequency · t / rate + phase)`` for ``t = 0, 1, ...``.
+
+    Examples
+    --------
+    >>> x = tone(0.001, rate=8000, frequency=1000)
+    >>> x.shape
+    (8,)
+    >>> np.round(x[:3], 3)
+    array([0.   , 0.707, 1.   ])
+    """
+    n, rate = _n_samples(duration, rate)
+    frequency = _check_real(frequency, "frequency", positive=True)
+    if frequency >= rate / 2:
+        raise ValueError(
+            f"frequency must be below the Nyquist frequency rate/2 = {rate / 2:g} Hz, got {frequency:g}"
+        )
+    amplitude = _check_real(amplitude, "amplitude")
+    phase = _check_real(phase, "phase")
+    t = np.arange(n) / rate
+    return amplitude * np.sin(2 * np.pi * frequency * t + phase)
+
+
+def noisy_tone(duration=1.0, rate=DEFAULT_RATE, frequency=220.0, *, noise=0.5, amplitude=0.5,
+               seed=0):
+    """A tone buried in white Gaussian noise: the clip lesson 01 smooths.
+
+    Parameters
+    ----------
+    duration, rate, frequency, amplitude
+        As in :func:`tone`.
+    noise : float
+        Standard deviation of the added noise (0 for a clean tone).
+    seed : int
+        Seed of the noise generator; the same seed gives the same clip.
+
+    Returns
+    -------
+    clean, noisy : numpy.ndarray
+        Both of shape ``(round(duration * rate),)``; ``noisy = clean + noise``.
+
+    Examples
+    --------
+    >>> clean, noisy = noisy_tone(0.5, noise=0.3, seed=1)
+    >>> clean.shape == noisy.shape == (4000,)
+    True
+    >>> bool(np.std(noisy - clean) > 0.25)
+    True
+    """
+    clean = tone(duration, rate, frequency, amplitude=amplitude)
+    noise = _check_real(noise, "noise", nonnegative=True)
+    seed = _check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    return clean, clean + noise * rng.standard_normal(clean.shape)
+
+
+def moving_average(x, width, mode="same"):
+    """Smooth ``x`` with a moving average of ``width`` samples: convolution with ``ones(width)/width``.
+
+    Parameters
+    ----------
+    x : array_like, 1-D
+    width : int
+        Number of samples averaged (the kernel length), at least 1.
+    mode : {'same', 'full', 'valid'}
+        As in :func:`cnnlab.convolve` (numpy's modes).
+
+    Returns
+    -------
+    numpy.ndarray
+        Length ``n + width - 1`` ('full'), ``max(n, width)`` ('same') or
+        ``max(n, width) - min(n, width) + 1`` ('valid').
+
+    Notes
+    -----
+    ``y[t] = (1/width) Σ_{k=0}^{width-1} x[t - k]`` (in 'full' indexing). The box kernel is
+    symmetric, so convolution and cross-correlation give the same result here.
+
+    Examples
+    --------
+    Seed 003's moving average, h = ⅓[1 1 1], with full padding (P = 2):
+
+    >>> y = moving_average([1, 2, 3, 1, 2, 3, 1, 2, 3], 3, mode="full")
+    >>> np.round(3 * y).astype(int)
+    array([1, 3, 6, 6, 6, 6, 6, 6, 6, 5, 3])
+    """
+    x = _as_array(x, "x", ndim=1)
+    width = _check_int(width, "width", minimum=1)
+    mode = _check_mode(mode, ("full", "same", "valid"))
+    return convolve(x, np.full(width, 1.0 / width), mode=mode)
+
+
+def snr_db(clean, signal):
+    """Signal-to-noise ratio of ``signal`` against the ``clean`` reference, in decibels.
+
+    Returns
+    -------
+    float
+        ``10 log10(Σ clean² / Σ (signal - clean)²)``; ``inf`` when they are equal.
+
+    Examples
+    --------
+    >>> round(snr_db([1.0, -1.0], [1.1, -0.9]), 1)
+    20.0
+    """
+    clean = _as_array(clean, "clean", ndim=1).astype(np.float64)
+    signal = _as_array(signal, "signal", ndim=1).astype(np.float64)
+    if clean.shape != signal.shape:
+        raise ValueError(f"signal must have the shape of clean {clean.shape}, got {signal.shape}")
+    err = float(np.sum((signal - clean) ** 2))
+    power = float(np.sum(clean ** 2))
+    if err == 0:
+        return float("inf")
+    if power == 0:
+        return float("-inf")
+    return float(10 * np.log10(power / err))
+
+
+def to_wav_bytes(x, rate=DEFAULT_RATE, *, normalize=True):
+    """Encode a mono signal as 16-bit PCM WAV bytes (for ``ipywidgets.Audio``).
+
+    Parameters
+    ----------
+    x : array_like, 1-D
+        Samples; with ``normalize`` the peak is scaled to full scale, otherwise values
+        must lie in [-1, 1].
+    rate : int
+        Samples per second.
+
+    Returns
+    -------
+    bytes
+        A complete WAV file: 44-byte header + ``2 * len(x)`` bytes of samples.
+
+    Examples
+    --------
+    >>> data = to_wav_bytes([0.0, 0.5, -1.0], rate=8000)
+    >>> data[:4], data[8:12], len(data)
+    (b'RIFF', b'WAVE', 50)
+    """
+    x = _as_array(x, "x", ndim=1).astype(np.float64)
+    rate = _check_int(rate, "rate", minimum=1)
+    if normalize:
+        peak = np.max(np.abs(x))
+        if peak > 0:
+            x = x / peak
+    elif np.max(np.abs(x)) > 1:
+        raise ValueError(f"x must lie in [-1, 1] when normalize=False, got peak {np.max(np.abs(x)):g}")
+    pcm = np.round(x * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()

@@ -1,0 +1,8 @@
+"""Interactive explorers (ipywidgets) built on :mod:`cnnlab.viz` and the numeric core.
+
+Each explorer is a class: construct it, display it (or its ``.widget``), and read
+``.result`` / ``.error`` after any control change. Helpers add their module here with
+ONE import line each.
+"""
+from ._base import Explorer
+from .conv import ConvExplorer

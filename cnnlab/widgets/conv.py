@@ -1,0 +1,439 @@
+"""The convolution explorer of lesson 03: stride, padding and dilation in 1-D and 2-D.
+
+Every setting shows, at once: the padded input with the kernel footprint of one output
+position, the output with its values, the output-size formula with the numbers put in,
+the sum of products behind the selected value, the convolution matrix with that
+output's row highlighted, the equivalent ``torch.nn.functional`` call, and a live check
+that cnnlab, the matrix product and torch give the same numbers. A Play button steps
+the kernel across the input.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..shapes import same_padding
+from ..viz import conv_geometry, fmt, plot_matrix
+from ._base import Explorer
+from ._html import grid_html, tape_html
+
+__all__ = ["ConvExplorer", "ConvExplorerResult", "torch_code", "torch_check"]
+
+#: seed 001's 6×6 image (homework #1)
+SEED_IMAGE = np.array([
+    [3, 0, 1, 2, 7, 4],
+    [1, 5, 8, 9, 3, 1],
+    [2, 7, 2, 5, 1, 3],
+    [0, 1, 3, 1, 7, 8],
+    [4, 2, 1, 6, 2, 8],
+    [2, 4, 5, 2, 3, 9],
+], dtype=float)
+
+INPUTS = ("seed", "ramp", "edge", "random")
+KERNELS = ("average", "ramp", "edge", "random")
+PADDINGS = (
+    ("symmetric P", "symmetric"),
+    ("before / after", "asymmetric"),
+    ("'valid' (none)", "valid"),
+    ("'same' (torch, stride 1)", "same"),
+    ("'same' (TensorFlow/Keras)", "same_tf"),
+    ("'full' (span − 1 each side)", "full"),
+)
+MAX_SIZE = {1: 20, 2: 12}
+
+
+def make_input(pattern, n, dims):
+    """The explorer's input: seed 003's signal / seed 001's image, a ramp, an edge or random ints."""
+    shape = (n,) * dims
+    if pattern == "seed":
+        if dims == 1:
+            return np.resize(np.array([1.0, 2.0, 3.0]), n)
+        reps = -(-n // 6)
+        return np.tile(SEED_IMAGE, (reps, reps))[:n, :n]
+    if pattern == "ramp":
+        return np.arange(1, n ** dims + 1, dtype=float).reshape(shape)
+    if pattern == "edge":
+        row = np.where(np.arange(n) < (n + 1) // 2, 10.0, 0.0)
+        return row if dims == 1 else np.tile(row, (n, 1))
+    if pattern == "random":
+        return np.random.default_rng(0).integers(0, 10, shape).astype(float)
+    raise ValueError(f"input pattern must be one of {INPUTS}, got {pattern!r}")
+
+
+def make_kernel(pattern, k, dims):
+    """The explorer's kernel: a moving average, a ramp (shows the flip), an edge detector or random ints."""
+    shape = (k,) * dims
+    if pattern == "average":
+        return np.full(shape, 1.0 / k ** dims)
+    if pattern == "ramp":
+        return np.arange(1, k ** dims + 1, dtype=float).reshape(shape)
+    if pattern == "edge":
+        col = np.linspace(1.0, -1.0, k) if k > 1 else np.ones(1)
+        return col if dims == 1 else np.tile(col, (k, 1))
+    if pattern == "random":
+        return np.random.default_rng(1).integers(-2, 3, shape).astype(float)
+    raise ValueError(f"kernel pattern must be one of {KERNELS}, got {pattern!r}")
+
+
+def resolve_padding(mode, n, k, stride, dilation, p=0, before=0, after=0):
+    """(before, after) zero padding of one axis for a padding mode of the explorer."""
+    if mode == "symmetric":
+        return (p, p)
+    if mode == "asymmetric":
+        return (before, after)
+    if mode == "valid":
+        return (0, 0)
+    if mode == "same":
+        if stride != 1:
+            raise ValueError(
+                f"padding='same' is not supported for strided convolutions in torch (stride = {stride}): "
+                "no padding keeps the length when the kernel jumps. Pick \"'same' (TensorFlow/Keras)\", "
+                f"which keeps ceil(n/s) = ceil({n}/{stride}) = {-(-n // stride)} outputs."
+            )
+        return same_padding(n, k, 1, dilation)
+    if mode == "same_tf":
+        return same_padding(n, k, stride, dilation)
+    if mode == "full":
+        span = dilation * (k - 1)
+        return (span, span)
+    raise ValueError(f"padding mode must be one of {[m for _, m in PADDINGS]}, got {mode!r}")
+
+
+def _arr(a):
+    """A numpy array as a compact, exact-enough Python literal for the torch snippet."""
+    return np.array2string(np.asarray(a), separator=", ", precision=4, suppress_small=True,
+                           max_line_width=88, threshold=10_000).replace("\n", "\n" + " " * 4)
+
+
+def _torch_args(geom, padding_mode):
+    """(pad, padding) for the torch call: F.pad amounts (or None) and the conv's padding argument."""
+    pads = geom.padding
+    if padding_mode == "same":
+        return None, "same"
+    if all(b == a for b, a in pads):
+        p = [b for b, _ in pads]
+        return None, p[0] if len(set(p)) == 1 else tuple(p)
+    flat = []
+    for before, after in reversed(pads):  # F.pad lists the last axis first
+        flat += [before, after]
+    return tuple(flat), 0
+
+
+def torch_code(geom, padding_mode="symmetric"):
+    """The ``torch.nn.functional`` code that computes the same output as ``geom``.
+
+    Examples
+    --------
+    >>> g = conv_geometry([1, 2, 3, 4], [1, 0], padding=(0, 1))
+    >>> print(torch_code(g, "asymmetric").splitlines()[-2])
+    x = F.pad(x, (0, 1))  # torch pads symmetrically; uneven padding goes through F.pad
+    """
+    nd = geom.ndim
+    fn = f"conv{nd}d"
+    lines = ["import torch", "import torch.nn.functional as F", ""]
+    shape_x = "(N=1, C=1, L)" if nd == 1 else "(N=1, C=1, H, W)"
+    shape_w = "(C_out=1, C_in=1, k)" if nd == 1 else "(C_out=1, C_in=1, kH, kW)"
+    lines.append(f"x = torch.tensor({_arr(geom.x)}, dtype=torch.float64)[None, None]  # {shape_x}")
+    lines.append(f"w = torch.tensor({_arr(geom.kernel)}, dtype=torch.float64)[None, None]  # {shape_w}")
+    if geom.operation == "convolution":
+        dims = [-1] if nd == 1 else [-2, -1]
+        lines.append(f"w = torch.flip(w, dims={dims})  # torch correlates: flip the kernel to convolve")
+    pad, padding = _torch_args(geom, padding_mode)
+    if pad is not None:
+        lines.append(f"x = F.pad(x, {pad})  # torch pads symmetrically; uneven padding goes through F.pad")
+    s = geom.stride[0] if len(set(geom.stride)) == 1 else geom.stride
+    d = geom.dilation[0] if len(set(geom.dilation)) == 1 else geom.dilation
+    lines.append(f"y = F.{fn}(x, w, stride={s}, padding={padding!r}, dilation={d})")
+    return "\n".join(lines)
+
+
+def torch_check(geom, padding_mode="symmetric"):
+    """Run the call of :func:`torch_code` and compare it with ``geom.output``.
+
+    torch is imported here, lazily, never when cnnlab.widgets is imported.
+
+    Returns
+    -------
+    (max_abs_difference or None, message)
+        ``None`` when torch is not installed (the message says so).
+    """
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None, "torch is not installed here, so only cnnlab and the matrix product were compared"
+    nd = geom.ndim
+    x = torch.as_tensor(np.asarray(geom.x, dtype=np.float64))[None, None]
+    w = torch.as_tensor(np.asarray(geom.kernel, dtype=np.float64))[None, None]
+    if geom.operation == "convolution":
+        w = torch.flip(w, dims=[-1] if nd == 1 else [-2, -1])
+    pad, padding = _torch_args(geom, padding_mode)
+    if pad is not None:
+        x = F.pad(x, pad)
+    conv = F.conv1d if nd == 1 else F.conv2d
+    try:
+        y = conv(x, w, stride=geom.stride, padding=padding, dilation=geom.dilation)
+    except (RuntimeError, ValueError) as exc:  # torch refuses: report, do not crash the explorer
+        return float("inf"), f"torch refused the call: {exc}"
+    y = y[0, 0].numpy()
+    if y.shape != geom.output.shape:
+        return float("inf"), f"torch returned shape {y.shape}, cnnlab {geom.output.shape}"
+    return float(np.max(np.abs(y - geom.output))), f"torch.nn.functional.conv{nd}d"
+
+
+@dataclass(frozen=True, eq=False)
+class ConvExplorerResult:
+    """What the explorer shows for one setting (``explorer.result``)."""
+
+    geometry: object
+    position: tuple
+    padding_mode: str
+    out_shape: tuple
+    formula: str
+    terms: str
+    torch_code: str
+    matrix_error: float
+    torch_error: float | None
+    torch_message: str
+
+    @property
+    def value(self):
+        """The selected output value."""
+        return float(self.geometry.output[self.position])
+
+    @property
+    def agree(self):
+        """True when cnnlab and the matrix product agree, and torch too where it is installed."""
+        ok = self.matrix_error < 1e-9
+        return ok and (self.torch_error is None or self.torch_error < 1e-9)
+
+
+def size_formula(n, k, s, pads, d, dims=1):
+    """The output-size formula with every number put in, as plain text."""
+    (pb, pa) = pads
+    out = (n + pb + pa - d * (k - 1) - 1) // s + 1
+    name = "L_out" if dims == 1 else "H_out = W_out"
+    general = f"{name} = ⌊(n + P_before + P_after − d·(k − 1) − 1) / S⌋ + 1"
+    numbers = f"⌊({n} + {pb} + {pa} − {d}·({k} − 1) − 1) / {s}⌋ + 1"
+    inner = n + pb + pa - d * (k - 1) - 1
+    text = f"{general}\n     = {numbers} = ⌊{inner}/{s}⌋ + 1 = {out}"
+    if pb == pa and d == 1:
+        text += f"\n     (lecture form: ⌊(n + 2P − k)/S⌋ + 1 = ⌊({n} + 2·{pb} − {k})/{s}⌋ + 1 = {out})"
+    return text
+
+
+def sum_of_products(geom, position, *, symbol="w", max_terms=12):
+    """``y[i] = x̃[..]·w[..] + ... = value`` for one output position (``x̃`` the padded input)."""
+    pos = geom.unravel(position)
+    terms = geom.terms(pos)
+    idx = lambda t: ",".join(str(i) for i in t)  # noqa: E731
+    shown = terms[:max_terms]
+    symbolic = " + ".join(f"x̃[{idx(c)}]·a[{j}]" for j, (c, _, _) in enumerate(shown))
+    numeric = " + ".join(f"{fmt(v)}·{fmt(w)}" for _, v, w in shown)
+    more = f" + … ({len(terms) - max_terms} more)" if len(terms) > max_terms else ""
+    note = ("a = the kernel" if geom.operation == "correlation"
+            else "a = the kernel flipped (convolution)")
+    return (f"y[{idx(pos)}] = {symbolic}{more}\n        = {numeric}{more}\n        = "
+            f"{fmt(geom.output[pos])}     ({note})")
+
+
+class ConvExplorer(Explorer):
+    """Explore stride, padding and dilation of a 1-D or 2-D convolution.
+
+    Parameters
+    ----------
+    dims : {1, 2}
+        Start in 1-D (seed 003's moving average) or 2-D (seed 001's 6×6 image).
+    torch : bool
+        Start with the live torch comparison on (it imports torch on first use).
+
+    Attributes
+    ----------
+    result : ConvExplorerResult or None
+    error : str or None
+        Set instead of ``result`` when the settings are impossible.
+
+    Examples
+    --------
+    >>> ex = ConvExplorer(torch=False)
+    >>> ex.result.out_shape                  # seed 003: n = 9, k = 3, P = 2
+    (11,)
+    >>> ex.stride.value, ex.padding.value = 2, 1
+    >>> [fmt(v) for v in ex.result.geometry.output]
+    ['1', '2', '2', '2', '5/3']
+    >>> ex.dilation.value = 6                # the kernel no longer fits
+    >>> ex.result is None and "no output position fits" in ex.error
+    True
+    """
+
+    height = "900px"
+    figsize = (7.5, 3.4)
+    layout = None
+    css_class = "cnnlab-conv-explorer"
+
+    def __init__(self, dims=1, *, torch=True):
+        super().__init__()
+        if dims not in (1, 2):
+            raise ValueError(f"dims must be 1 or 2, got {dims!r}")
+        style = {"description_width": "110px"}
+        lay = widgets.Layout(width="330px")
+        slider = dict(style=style, layout=lay, continuous_update=False)
+        self.dims = widgets.ToggleButtons(options=[("1-D", 1), ("2-D", 2)], value=dims,
+                                          description="dimensions", style=style)
+        self.operation = widgets.ToggleButtons(
+            options=[("cross-correlation", "correlation"), ("convolution", "convolution")],
+            value="correlation", description="operation", style=style,
+            tooltips=["what torch's conv layers compute", "flip the kernel first (numpy.convolve)"])
+        self.size = widgets.IntSlider(value=9 if dims == 1 else 6, min=1, max=MAX_SIZE[dims],
+                                      description="input size n", **slider)
+        self.kernel_size = widgets.IntSlider(value=3, min=1, max=7, description="kernel size k", **slider)
+        self.stride = widgets.IntSlider(value=1, min=1, max=4, description="stride S", **slider)
+        self.dilation = widgets.IntSlider(value=1, min=1, max=4, description="dilation d", **slider)
+        self.padding_mode = widgets.Dropdown(options=PADDINGS, value="symmetric", description="padding",
+                                             style=style, layout=lay)
+        self.padding = widgets.IntSlider(value=2 if dims == 1 else 0, min=0, max=6,
+                                         description="P (each side)", **slider)
+        self.pad_before = widgets.IntSlider(value=0, min=0, max=6, description="P before", **slider)
+        self.pad_after = widgets.IntSlider(value=0, min=0, max=6, description="P after", **slider)
+        self.input_pattern = widgets.Dropdown(options=INPUTS, value="seed", description="input",
+                                              style=style, layout=lay)
+        self.kernel_pattern = widgets.Dropdown(options=KERNELS, value="average", description="kernel",
+                                               style=style, layout=lay)
+        self.position = widgets.IntSlider(value=0, min=0, max=0, description="output position",
+                                          style=style, layout=lay)
+        self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=900, description="play",
+                                 show_repeat=True)
+        self.play.add_class("cnnlab-play")
+        widgets.link((self.play, "value"), (self.position, "value"))
+        self.use_torch = widgets.Checkbox(value=bool(torch), description="check against torch",
+                                          style=style, indent=False)
+        controls = [self.dims, self.operation, self.size, self.kernel_size, self.stride, self.dilation,
+                    self.padding_mode, self.padding, self.pad_before, self.pad_after,
+                    self.input_pattern, self.kernel_pattern, self.position, self.use_torch]
+        left = widgets.VBox([self.dims, self.operation, self.input_pattern, self.kernel_pattern,
+                             self.size, self.kernel_size, self.stride])
+        right = widgets.VBox([self.padding_mode, self.padding, self.pad_before, self.pad_after,
+                              self.dilation, widgets.HBox([self.play, self.position]), self.use_torch])
+        box = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
+        self._dims_seen = dims
+        self._finish(controls, box=box)
+
+    # -- keep dependent controls consistent --------------------------------------------
+    def _sync(self):
+        dims = self.dims.value
+        with self._quietly():
+            if dims != self._dims_seen:  # switching dimension starts from that dimension's seed example
+                self._dims_seen = dims
+                self.size.max = MAX_SIZE[dims]
+                self.size.value = 9 if dims == 1 else 6
+                self.padding.value = 2 if dims == 1 else 0
+            mode = self.padding_mode.value
+            self.padding.disabled = mode != "symmetric"
+            self.pad_before.disabled = self.pad_after.disabled = mode != "asymmetric"
+            try:
+                total = int(np.prod(self._out_shape()))
+            except ValueError:
+                total = 1
+            self.position.max = self.play.max = max(total - 1, 0)
+
+    def _pairs(self):
+        p = self.params()
+        return resolve_padding(p["padding_mode"], p["n"], p["k"], p["stride"], p["dilation"],
+                               p["padding"], p["pad_before"], p["pad_after"])
+
+    def _out_shape(self):
+        from ..shapes import conv_output_size
+
+        p = self.params()
+        return (conv_output_size(p["n"], p["k"], p["stride"], self._pairs(), p["dilation"]),) * p["dims"]
+
+    def update(self, change=None):
+        if not self._held:
+            self._sync()
+        super().update(change)
+
+    # -- explorer protocol ---------------------------------------------------------------
+    def params(self):
+        return dict(dims=self.dims.value, operation=self.operation.value, n=self.size.value,
+                    k=self.kernel_size.value, stride=self.stride.value, dilation=self.dilation.value,
+                    padding_mode=self.padding_mode.value, padding=self.padding.value,
+                    pad_before=self.pad_before.value, pad_after=self.pad_after.value,
+                    input_pattern=self.input_pattern.value, kernel_pattern=self.kernel_pattern.value,
+                    position=self.position.value, use_torch=self.use_torch.value)
+
+    def compute(self, *, dims, operation, n, k, stride, dilation, padding_mode, padding, pad_before,
+                pad_after, input_pattern, kernel_pattern, position, use_torch):
+        pair = resolve_padding(padding_mode, n, k, stride, dilation, padding, pad_before, pad_after)
+        x = make_input(input_pattern, n, dims)
+        w = make_kernel(kernel_pattern, k, dims)
+        geom = conv_geometry(x, w, stride=stride, padding=(pair,) * dims if dims == 2 else pair,
+                             dilation=dilation, operation=operation)
+        flat = min(int(position), geom.output.size - 1)
+        pos = geom.unravel(flat)
+        matrix_error = float(np.max(np.abs(geom.matrix @ geom.x.ravel() - geom.output.ravel())))
+        if use_torch:
+            torch_error, message = torch_check(geom, padding_mode)
+        else:
+            torch_error, message = None, "torch comparison switched off"
+        return ConvExplorerResult(
+            geometry=geom, position=pos, padding_mode=padding_mode, out_shape=geom.output.shape,
+            formula=size_formula(n, k, stride, pair, dilation, dims), terms=sum_of_products(geom, pos),
+            torch_code=torch_code(geom, padding_mode), matrix_error=matrix_error, torch_error=torch_error,
+            torch_message=message)
+
+    def draw(self, result, figure):
+        geom, pos = result.geometry, result.position
+        row = geom.row(pos)
+        m = geom.matrix
+        figure.set_size_inches(7.5, 3.4 if geom.ndim == 1 else 3.8)
+        ax = figure.add_axes([0.08, 0.14, 0.9, 0.74])
+        plot_matrix(m, ax=ax, highlight_rows=[row], highlight_cols=geom.input_columns(pos),
+                    annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
+                    title=(f"convolution matrix M ({m.shape[0]}×{m.shape[1]}), y = M @ x"
+                           f"{'.ravel()' if geom.ndim == 2 else ''}: red row {row} = the selected output, "
+                           "yellow = the inputs it reads"),
+                    xlabel="input " + ("x[i]" if geom.ndim == 1 else "pixel (row-major)"),
+                    ylabel="output " + ("y[i]" if geom.ndim == 1 else "pixel"))
+
+    def header(self, result):
+        geom, pos = result.geometry, result.position
+        shape = "×".join(str(s) for s in result.out_shape)
+        if result.agree:
+            agree = (f'<span style="color:#1a7f37">✔ cnnlab, the matrix product M @ x'
+                     f'{" and " + html.escape(result.torch_message) if result.torch_error is not None else ""}'
+                     f' agree</span> (max |difference| {max(result.matrix_error, result.torch_error or 0):.1g})')
+            if result.torch_error is None:
+                agree += f' — <i>{html.escape(result.torch_message)}</i>'
+        else:
+            agree = (f'<span style="color:#a00">✘ disagreement: matrix {result.matrix_error:.3g}, '
+                     f'{html.escape(result.torch_message)} {result.torch_error}</span>')
+        if geom.ndim == 1:
+            grids = tape_html(geom, pos)
+        else:
+            mask = np.ones(geom.x_padded.shape, dtype=bool)
+            (pt, _), (pl, _) = geom.padding
+            mask[pt:pt + geom.x.shape[0], pl:pl + geom.x.shape[1]] = False
+            xp = geom.x_padded.shape
+            kname = "kernel flipped (convolution)" if geom.operation == "convolution" else "kernel"
+            grids = (grid_html(geom.x_padded, mask=mask, taps=geom.footprint(pos), weights=geom.applied.ravel(),
+                               title=f"input {geom.x.shape[0]}×{geom.x.shape[1]} padded to {xp[0]}×{xp[1]} "
+                                     "(red: the kernel's footprint)", name="x̃", kind="input")
+                     + grid_html(geom.output, selected=pos, cmap="Greens", name="y", kind="output",
+                                 title=f"output {shape}", max_px=300)
+                     + grid_html(geom.applied, cmap="Oranges", name="a", kind="kernel", title=kname, max_px=200))
+        pre = 'style="margin:2px 0;font-size:12px;line-height:1.35"'
+        return (
+            '<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
+            f'<div class="cnnlab-readout cnnlab-size" data-out-shape="{shape}"><b>output size {shape}</b>'
+            f'<pre {pre}>{html.escape(result.formula)}</pre></div>'
+            f'<div class="cnnlab-grids" style="margin:6px 0">{grids}</div>'
+            f'<div class="cnnlab-readout cnnlab-sum" data-value="{result.value!r}"><pre {pre}>'
+            f'{html.escape(result.terms)}</pre></div>'
+            f'<div class="cnnlab-readout cnnlab-agree">{agree}</div>'
+            '<details class="cnnlab-torch"><summary>equivalent torch.nn.functional call</summary>'
+            f'<pre class="cnnlab-torch-code" {pre}>{html.escape(result.torch_code)}</pre></details>'
+            '</div>'
+        )
