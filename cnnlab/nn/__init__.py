@@ -26,3 +26,24 @@ __all__ = [
     # summary
     "Row", "Summary", "Table", "lenet5_table", "summary",
 ]
+
+# lessons 09-10 (inside a trained CNN, localisation)
+from .explain import (
+    LayerReceptiveField, Patches, activations, conv_filters, layer_features, layer_receptive_field,
+    match_filters, nearest_neighbours, neighbour_label_agreement, record_activations, top_activating_patches,
+)
+from .attribution import fgsm, fgsm_accuracy, fgsm_min_epsilon, grad_cam, saliency
+from .synthesis import Synthesis, deepdream, gaussian_blur, maximise_activation
+from .localization import (
+    LocalisationData, LocalisationHead, LocalisationScores, box_iou, boxes_to_corners, decode_localisation,
+    evaluate_localisation, localisation_loss, localisation_net, make_localisation_data,
+)
+
+__all__ += [
+    "LayerReceptiveField", "Patches", "activations", "conv_filters", "layer_features", "layer_receptive_field",
+    "match_filters", "nearest_neighbours", "neighbour_label_agreement", "record_activations",
+    "top_activating_patches", "fgsm", "fgsm_accuracy", "fgsm_min_epsilon", "grad_cam", "saliency",
+    "Synthesis", "deepdream", "gaussian_blur", "maximise_activation", "LocalisationData", "LocalisationHead",
+    "LocalisationScores", "box_iou", "boxes_to_corners", "decode_localisation", "evaluate_localisation",
+    "localisation_loss", "localisation_net", "make_localisation_data",
+]

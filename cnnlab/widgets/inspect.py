@@ -1,0 +1,323 @@
+"""Lesson 09's explorers: a trained CNN's feature maps, its explanations, and FGSM.
+
+torch enters only when an explorer is built (through :mod:`cnnlab.nn`), so
+``import cnnlab.widgets`` stays torch-free.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..viz.explain import show_grid, show_heatmap
+from ._base import Explorer
+from ._controls import STYLE
+
+__all__ = ["FeatureMapExplorer", "AttributionExplorer", "FGSMExplorer",
+           "FeatureMapResult", "AttributionResult", "FGSMResult"]
+
+LAYOUT = widgets.Layout(width="340px")
+
+
+def _prepare(model, images, labels):
+    """(model, float images (N, C, H, W), labels array or None, number of classes)."""
+    import torch
+
+    from ..nn.explain import _as_images, _check_model
+    from ..nn.training import to_tensors
+
+    _check_model(model)
+    if not isinstance(images, torch.Tensor) or images.dtype == torch.uint8 or images.ndim == 3:
+        images = to_tensors(images)
+    x = _as_images(images, "images").detach().cpu()
+    if labels is not None:
+        labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels).reshape(-1)
+        if labels.shape[0] != x.shape[0]:
+            raise ValueError(f"labels must have one entry per image ({x.shape[0]}), got {labels.shape[0]}")
+    with torch.no_grad():
+        from ..nn.explain import _eval_mode
+        with _eval_mode(model):
+            out = model(x[:1])
+    if out.ndim != 2:
+        raise ValueError(f"model must return (N, classes) scores, got shape {tuple(out.shape)}")
+    return x, labels, int(out.shape[1])
+
+
+def _spatial_layers(model, x):
+    """Names of the leaf layers whose output is a (N, C, H, W) map, in execution order."""
+    from ..nn.explain import activations
+
+    return [name for name, a in activations(model, x[:1]).items() if a.ndim == 4]
+
+
+def _probabilities(model, x):
+    import torch
+
+    from ..nn.explain import _eval_mode
+
+    with torch.no_grad(), _eval_mode(model):
+        return torch.softmax(model(x), dim=1)[0].cpu().numpy()
+
+
+def _title(index, labels, probs):
+    true = f" (label {labels[index]})" if labels is not None else ""
+    return f"#{index}{true}: predicted {int(probs.argmax())} ({probs.max():.0%})"
+
+
+def _index_slider(n, value):
+    return widgets.IntSlider(value=value, min=0, max=n - 1, description="image #", style=STYLE,
+                             layout=LAYOUT, continuous_update=False)
+
+
+@dataclass
+class FeatureMapResult:
+    """What :class:`FeatureMapExplorer` shows (``explorer.result``)."""
+
+    index: int
+    layer: str
+    image: np.ndarray          #: (H, W) the input (first channel)
+    maps: np.ndarray           #: (C, h, w) the layer's feature maps for that image
+    probabilities: np.ndarray  #: (classes,) softmax of the model's scores
+
+    @property
+    def prediction(self) -> int:
+        return int(self.probabilities.argmax())
+
+
+class FeatureMapExplorer(Explorer):
+    """Every feature map of a chosen layer for a chosen image (seed 001 §7).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A trained classifier (e.g. ``model2`` after ``fit``).
+    images : tensor (N, 1, H, W) or uint8 array (N, H, W)
+    labels : array (N,), optional
+    layer : str, optional
+        Initial layer (default the first convolution).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from cnnlab.nn import model2
+    >>> ex = FeatureMapExplorer(model2(), torch.rand(5, 1, 28, 28))
+    >>> ex.result.layer, ex.result.maps.shape
+    ('0', (8, 24, 24))
+    >>> ex.layer.value = "5"; ex.result.maps.shape
+    (16, 5, 5)
+    """
+
+    height = "470px"
+    figsize = (9.0, 4.2)
+    css_class = "cnnlab-featuremap-explorer"
+
+    def __init__(self, model, images, labels=None, *, layer=None, index=0):
+        super().__init__()
+        self.model = model
+        self.x, self.labels, self.n_classes = _prepare(model, images, labels)
+        names = _spatial_layers(model, self.x)
+        if not names:
+            raise ValueError("model has no layer with (N, C, H, W) feature maps")
+        if layer is not None and str(layer) not in names:
+            raise ValueError(f"layer must be one of {', '.join(map(repr, names))}, got {layer!r}")
+        named = dict(model.named_modules())
+        self.index = _index_slider(len(self.x), index)
+        self.layer = widgets.Dropdown(options=[(f"{n}: {type(named[n]).__name__}", n) for n in names],
+                                      value=str(layer) if layer is not None else names[0],
+                                      description="layer", style=STYLE, layout=LAYOUT)
+        self._finish([self.index, self.layer])
+
+    def params(self):
+        return {"index": self.index.value, "layer": self.layer.value}
+
+    def compute(self, index, layer):
+        from ..nn.explain import activations
+
+        x = self.x[index:index + 1]
+        maps = activations(self.model, x, [layer])[layer][0].cpu().numpy()
+        return FeatureMapResult(index, layer, x[0, 0].numpy(), maps, _probabilities(self.model, x))
+
+    def draw(self, result, figure):
+        grid = figure.add_gridspec(1, 2, width_ratios=[1, 3])
+        ax = figure.add_subplot(grid[0])
+        ax.imshow(result.image, cmap="gray")
+        ax.set_title(_title(result.index, self.labels, result.probabilities), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        c, h, w = result.maps.shape
+        show_grid(result.maps, ncols=int(np.ceil(np.sqrt(c * 1.6))), labels=[str(k) for k in range(c)],
+                  ax=figure.add_subplot(grid[1]),
+                  title=f"layer {result.layer}: {c} feature maps of {h}×{w} (each scaled to its own range)")
+
+
+@dataclass
+class AttributionResult:
+    """What :class:`AttributionExplorer` shows."""
+
+    index: int
+    target: int                 #: the class explained
+    layer: str                  #: Grad-CAM's layer
+    image: np.ndarray           #: (H, W)
+    saliency: np.ndarray        #: (H, W) |∂a^c/∂x|, max over channels
+    grad_cam: np.ndarray        #: (H, W) upsampled Grad-CAM map
+    probabilities: np.ndarray   #: (classes,)
+
+
+class AttributionExplorer(Explorer):
+    """Saliency and Grad-CAM for a chosen image and class (seeds 001 §8, 002).
+
+    Parameters
+    ----------
+    model, images, labels : as :class:`FeatureMapExplorer`
+    layer : str, optional
+        Grad-CAM's layer; default the last layer with spatial feature maps (the seed's
+        "final convolutional layer").
+
+    Examples
+    --------
+    >>> import torch
+    >>> from cnnlab.nn import model2
+    >>> ex = AttributionExplorer(model2(), torch.rand(3, 1, 28, 28))
+    >>> ex.result.saliency.shape, ex.result.grad_cam.shape, ex.result.layer
+    ((28, 28), (28, 28), '5')
+    >>> ex.target.value = 7; ex.result.target
+    7
+    """
+
+    height = "330px"
+    figsize = (10.0, 2.9)
+    css_class = "cnnlab-attribution-explorer"
+
+    def __init__(self, model, images, labels=None, *, layer=None, index=0, target=None):
+        super().__init__()
+        self.model = model
+        self.x, self.labels, self.n_classes = _prepare(model, images, labels)
+        names = _spatial_layers(model, self.x)
+        if not names:
+            raise ValueError("model has no layer with (N, C, H, W) feature maps for Grad-CAM")
+        if layer is not None and str(layer) not in names:
+            raise ValueError(f"layer must be one of {', '.join(map(repr, names))}, got {layer!r}")
+        self.index = _index_slider(len(self.x), index)
+        self.target = widgets.Dropdown(options=[("predicted class", -1)] + [(str(c), c) for c in range(self.n_classes)],
+                                       value=-1 if target is None else target, description="explain class",
+                                       style=STYLE, layout=LAYOUT)
+        self.layer = widgets.Dropdown(options=names, value=str(layer) if layer is not None else names[-1],
+                                      description="Grad-CAM layer", style=STYLE, layout=LAYOUT)
+        self._finish([self.index, self.target, self.layer])
+
+    def params(self):
+        return {"index": self.index.value, "target": self.target.value, "layer": self.layer.value}
+
+    def compute(self, index, target, layer):
+        from ..nn.attribution import grad_cam, saliency
+
+        x = self.x[index:index + 1]
+        probs = _probabilities(self.model, x)
+        c = int(probs.argmax()) if target == -1 else int(target)
+        sal = saliency(self.model, x, c)[0].amax(0).cpu().numpy()
+        cam = grad_cam(self.model, x, c, layer)[0].cpu().numpy()
+        return AttributionResult(index, c, layer, x[0, 0].numpy(), sal, cam, probs)
+
+    def draw(self, result, figure):
+        axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
+        axes[0].imshow(result.image, cmap="gray")
+        axes[0].set_title(_title(result.index, self.labels, result.probabilities), fontsize=8)
+        show_heatmap(result.image, result.saliency, ax=axes[1], title=f"saliency |∂a^{result.target}/∂x|")
+        show_heatmap(result.image, result.grad_cam, ax=axes[2], title=f"Grad-CAM, class {result.target}, layer {result.layer}")
+        colors = ["#d62728" if k == result.target else "#9e9e9e" for k in range(len(result.probabilities))]
+        axes[3].bar(range(len(result.probabilities)), result.probabilities, color=colors)
+        axes[3].set_xticks(range(len(result.probabilities)))
+        axes[3].set_ylim(0, 1)
+        axes[3].set_title("class probabilities", fontsize=8)
+        for ax in axes[:1]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+
+
+@dataclass
+class FGSMResult:
+    """What :class:`FGSMExplorer` shows."""
+
+    index: int
+    epsilon: float
+    image: np.ndarray           #: (H, W) clean
+    adversarial: np.ndarray     #: (H, W) x' = clip(x + ε·sign(∇ₓE))
+    clean_probabilities: np.ndarray
+    adversarial_probabilities: np.ndarray
+
+    @property
+    def flipped(self) -> bool:
+        return int(self.clean_probabilities.argmax()) != int(self.adversarial_probabilities.argmax())
+
+
+class FGSMExplorer(Explorer):
+    """Move ε and watch the fast gradient sign method change the prediction (seed 002).
+
+    Parameters
+    ----------
+    model, images : as :class:`FeatureMapExplorer`
+    labels : array (N,)
+        True labels t of E(x, t) (required: FGSM climbs the error of the true class).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from cnnlab.nn import model2
+    >>> ex = FGSMExplorer(model2(), torch.rand(3, 1, 28, 28), [0, 1, 2])
+    >>> ex.epsilon.value = 0.0; bool(abs(ex.result.adversarial - ex.result.image).max() == 0)
+    True
+    """
+
+    height = "330px"
+    figsize = (10.0, 2.9)
+    css_class = "cnnlab-fgsm-explorer"
+
+    def __init__(self, model, images, labels, *, index=0, epsilon=0.1):
+        super().__init__()
+        if labels is None:
+            raise ValueError("labels are required: FGSM increases the error of the true label")
+        self.model = model
+        self.x, self.labels, self.n_classes = _prepare(model, images, labels)
+        self.index = _index_slider(len(self.x), index)
+        self.epsilon = widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.01, description="ε",
+                                           style=STYLE, layout=LAYOUT, continuous_update=False,
+                                           readout_format=".2f")
+        self._finish([self.index, self.epsilon])
+
+    def params(self):
+        return {"index": self.index.value, "epsilon": self.epsilon.value}
+
+    def compute(self, index, epsilon):
+        from ..nn.attribution import fgsm
+
+        x = self.x[index:index + 1]
+        adv = fgsm(self.model, x, [int(self.labels[index])], epsilon)
+        return FGSMResult(index, float(epsilon), x[0, 0].numpy(), adv[0, 0].cpu().numpy(),
+                          _probabilities(self.model, x), _probabilities(self.model, adv))
+
+    def header(self, result):
+        a, b = result.clean_probabilities, result.adversarial_probabilities
+        verdict = "fooled" if result.flipped else "not fooled"
+        return (f'<div class="cnnlab-readout">ε = {result.epsilon:.2f}: predicted {int(a.argmax())} '
+                f'({a.max():.0%}) → {int(b.argmax())} ({b.max():.0%}) — <b>{verdict}</b></div>')
+
+    def draw(self, result, figure):
+        axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
+        axes[0].imshow(result.image, cmap="gray", vmin=0, vmax=1)
+        axes[0].set_title(f"clean (label {self.labels[result.index]})", fontsize=8)
+        delta = result.adversarial - result.image
+        m = max(float(np.abs(delta).max()), 1e-12)
+        axes[1].imshow(delta, cmap="RdBu_r", vmin=-m, vmax=m)
+        axes[1].set_title("x' − x (red +, blue −)", fontsize=8)
+        axes[2].imshow(result.adversarial, cmap="gray", vmin=0, vmax=1)
+        axes[2].set_title(f"adversarial, ε = {result.epsilon:.2f}", fontsize=8)
+        k = np.arange(len(result.clean_probabilities))
+        axes[3].bar(k - 0.2, result.clean_probabilities, 0.4, label="clean", color="#1f77b4")
+        axes[3].bar(k + 0.2, result.adversarial_probabilities, 0.4, label="adversarial", color="#d62728")
+        axes[3].set_xticks(k)
+        axes[3].set_ylim(0, 1)
+        axes[3].legend(fontsize=7)
+        for ax in axes[:3]:
+            ax.set_xticks([])
+            ax.set_yticks([])
