@@ -12,7 +12,7 @@ import numpy as np
 
 from ..viz.explain import show_grid, show_heatmap
 from ._base import Explorer
-from ._controls import STYLE
+STYLE = {"description_width": "120px"}  # the course's label width (as cnnlab.widgets._controls)
 
 __all__ = ["FeatureMapExplorer", "AttributionExplorer", "FGSMExplorer",
            "FeatureMapResult", "AttributionResult", "FGSMResult"]
