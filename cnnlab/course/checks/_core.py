@@ -1,0 +1,313 @@
+"""Teacher-style checks: when something is wrong, say what was called, what came back,
+what was expected, and give a hint.
+
+Every check raises :class:`CheckFailed` (an ``AssertionError``, so nbgrader counts the
+test cell as failed) and hides its own frames from IPython's traceback
+(``__tracebackhide__``), so a student sees their cell and the message, nothing else.
+
+>>> import numpy as np
+>>> c = Checker("double")
+>>> c.array(c.call(lambda x: 2 * x, np.arange(3), name="double"), [0, 2, 4], call="double([0, 1, 2])")
+>>> c.done()
+✔ double: all 1 checks passed
+>>> try:
+...     c.equal(c.call(lambda n: n + 1, 2, name="inc"), 4, call="inc(2)", hint="add 2, not 1")
+... except CheckFailed as e:
+...     print(e)
+inc(2) returned the wrong value.
+  returned: 3
+  expected: 4
+  hint: add 2, not 1
+"""
+from __future__ import annotations
+
+import inspect
+import io
+import math
+import numbers
+import re
+import tokenize
+from collections.abc import Mapping
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["CheckFailed", "Checker", "call", "fmt", "expect_array", "expect_equal", "expect_int",
+           "expect_close", "expect_raises", "expect_pmf", "expect_own_implementation"]
+
+
+class CheckFailed(AssertionError):
+    """A check failed; the message is written for the student."""
+
+
+def _message(head: str, *, inputs=None, got=None, expected=None, extra=(), hint: str = "",
+             show_got=True, show_expected=True) -> str:
+    lines = [head]
+    for name, value in (inputs or {}).items():
+        lines.append(f"  {name} = {fmt(value)}")
+    if show_got:
+        lines.append(f"  returned: {fmt(got)}")
+    if show_expected:
+        lines.append(f"  expected: {fmt(expected)}")
+    lines.extend(f"  {line}" for line in extra)
+    if hint:
+        lines.append(f"  hint: {hint}")
+    return "\n".join(lines)
+
+
+def fmt(value, limit: int = 400) -> str:
+    """A short, readable rendering of a value (arrays with their shape and dtype)."""
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        body = np.array2string(value, precision=4, suppress_small=True, separator=", ",
+                               threshold=60, max_line_width=100)
+        body = body.replace("\n", "\n" + " " * 12)
+        return f"{body}  (shape {value.shape}, dtype {value.dtype})"
+    if isinstance(value, Mapping):
+        try:
+            items = sorted(value.items())
+        except TypeError:
+            items = list(value.items())
+        text = "{" + ", ".join(f"{fmt(k)}: {fmt(v)}" for k, v in items) + "}"
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, numbers.Number) for v in value):
+        inner = ", ".join(fmt(v) for v in value)
+        text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
+
+
+def call(fn, *args, name: str | None = None, **kwargs):
+    """Call the student's ``fn``; turn its exceptions into readable :class:`CheckFailed`."""
+    __tracebackhide__ = True
+    name = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise CheckFailed(f"{name} is not a function (it is {fmt(fn)}); did you overwrite it "
+                          "with a value? Re-run the cell that defines it.")
+    shown = ", ".join([*(fmt(a, 80) for a in args), *(f"{k}={fmt(v, 80)}" for k, v in kwargs.items())])
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{name} is not implemented yet: it still raises NotImplementedError.\n"
+                          f"  hint: replace the `raise NotImplementedError()` line in the cell that "
+                          f"defines {name} with your code, run that cell, then run this one.") from None
+    except CheckFailed:
+        raise
+    except Exception as exc:
+        raise CheckFailed(f"{name}({shown}) raised {type(exc).__name__}: {exc}\n"
+                          f"  hint: run that call yourself in a new cell to see where it fails.") from None
+
+
+def _as_numbers(got, call_text, hint):
+    __tracebackhide__ = True
+    if got is None:
+        raise CheckFailed(_message(f"{call_text} returned None.", show_got=False, show_expected=False,
+                                   hint="did you forget the `return` statement?"))
+    try:
+        arr = np.asarray(got)
+    except Exception:
+        arr = None
+    if arr is None or arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise CheckFailed(_message(f"{call_text} should return an array of numbers, got "
+                                   f"{type(got).__name__}.", got=got, show_expected=False, hint=hint))
+    return arr
+
+
+def expect_array(got, expected, *, call: str, inputs=None, hint: str = "",
+                 rtol: float = 1e-7, atol: float = 1e-9) -> None:
+    """``got`` must be an array (or list) of numbers equal to ``expected`` within tolerance."""
+    __tracebackhide__ = True
+    expected = np.asarray(expected, dtype=float)
+    arr = _as_numbers(got, call, hint)
+    if arr.shape != expected.shape:
+        raise CheckFailed(_message(f"{call} returned an array of the wrong shape: {arr.shape} "
+                                   f"instead of {expected.shape}.", inputs=inputs, got=arr,
+                                   expected=expected, hint=hint))
+    arr = arr.astype(float)
+    bad = ~np.isclose(arr, expected, rtol=rtol, atol=atol)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = idx[0] if len(idx) == 1 else idx
+        extra = [f"first difference at index {where}: {arr[idx]:.6g} instead of {expected[idx]:.6g} "
+                 f"({int(bad.sum())} of {bad.size} entries differ)"]
+        if np.isnan(arr).any():
+            extra.append("your result contains NaN")
+        raise CheckFailed(_message(f"{call} returned the wrong values.", inputs=inputs, got=arr,
+                                   expected=expected, extra=extra, hint=hint))
+
+
+def expect_equal(got, expected, *, call: str, inputs=None, hint: str = "") -> None:
+    """Exact equality (ints, tuples, strings, bools)."""
+    __tracebackhide__ = True
+    if isinstance(expected, tuple) and isinstance(got, (list, np.ndarray)) and len(got) == len(expected):
+        got_cmp = tuple(got.tolist() if isinstance(got, np.ndarray) else got)
+    else:
+        got_cmp = got
+    if isinstance(got_cmp, (bool, np.bool_)) != isinstance(expected, bool):
+        same = False  # True is not 1 here
+    else:
+        try:
+            same = bool(got_cmp == expected)
+        except Exception:
+            same = False
+    if not same:
+        raise CheckFailed(_message(f"{call} returned the wrong value.", inputs=inputs, got=got,
+                                   expected=expected, hint=hint))
+
+
+def expect_int(got, expected: int, *, call: str, inputs=None, hint: str = "") -> None:
+    """A whole number (``int`` or numpy integer), equal to ``expected``."""
+    __tracebackhide__ = True
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (numbers.Integral, np.integer)):
+        extra = []
+        if isinstance(got, (float, np.floating)) and float(got).is_integer() and int(got) == expected:
+            extra.append("the value is right but it is a float: a size is a whole number "
+                         "(use // for floor division, or int(...))")
+        raise CheckFailed(_message(f"{call} should return an int, got {type(got).__name__}.",
+                                   inputs=inputs, got=got, expected=expected, extra=extra, hint=hint))
+    if int(got) != expected:
+        raise CheckFailed(_message(f"{call} returned the wrong value.", inputs=inputs, got=int(got),
+                                   expected=expected, hint=hint))
+
+
+def expect_close(got, expected: float, *, call: str, inputs=None, hint: str = "",
+                 rtol: float = 1e-9, atol: float = 1e-12) -> None:
+    """A real number close to ``expected``."""
+    __tracebackhide__ = True
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, (numbers.Real, np.number)):
+        raise CheckFailed(_message(f"{call} should be a number, got {type(got).__name__}.",
+                                   inputs=inputs, got=got, expected=expected, hint=hint))
+    if not math.isclose(float(got), float(expected), rel_tol=rtol, abs_tol=atol):
+        raise CheckFailed(_message(f"{call} is wrong.", inputs=inputs, got=got, expected=expected, hint=hint))
+
+
+def expect_raises(fn, *args, exception=ValueError, call: str, hint: str = "", **kwargs) -> None:
+    """``fn(*args, **kwargs)`` must raise ``exception``."""
+    __tracebackhide__ = True
+    try:
+        result = fn(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{call}: the function is not implemented yet (NotImplementedError).") from None
+    except exception:
+        return
+    except Exception as exc:
+        raise CheckFailed(_message(f"{call} raised {type(exc).__name__}: {exc}", show_got=False,
+                                   show_expected=False,
+                                   extra=[f"expected: raise {exception.__name__} with a message"],
+                                   hint=hint)) from None
+    raise CheckFailed(_message(f"{call} should raise {exception.__name__}, but it returned a value.",
+                               got=result, show_expected=False, hint=hint))
+
+
+def expect_pmf(got, expected: Mapping, *, call: str, inputs=None, hint: str = "",
+               exact: bool = False, atol: float = 1e-12) -> None:
+    """A probability mass function ``{value: probability}`` equal to ``expected``
+    (zero-probability entries ignored). ``exact``: the probabilities must be Fractions."""
+    __tracebackhide__ = True
+    if not isinstance(got, Mapping):
+        raise CheckFailed(_message(f"{call} should be a dict {{value: probability}}, got "
+                                   f"{type(got).__name__}.", inputs=inputs, got=got,
+                                   expected=expected, hint=hint))
+    support = {k for k, v in got.items() if v != 0}
+    want = {k for k, v in expected.items() if v != 0}
+    if support != want:
+        extra = []
+        if want - support:
+            extra.append(f"missing values: {sorted(want - support)}")
+        if support - want:
+            extra.append(f"values that cannot occur: {sorted(support - want, key=str)}")
+        raise CheckFailed(_message(f"{call} has the wrong set of possible values.", inputs=inputs,
+                                   got=got, expected=expected, extra=extra, hint=hint))
+    for key in sorted(want):
+        value = got[key]
+        if exact and not isinstance(value, (Fraction, numbers.Integral)):
+            raise CheckFailed(_message(f"{call}: the probability of {key} is a {type(value).__name__}, "
+                                       "not an exact Fraction.", inputs=inputs, got=got,
+                                       expected=expected, hint="compute with Fraction objects all "
+                                       "the way (no float(...), no /, on plain floats)"))
+        if not isinstance(value, numbers.Real) or not math.isclose(float(value), float(expected[key]), abs_tol=atol):
+            raise CheckFailed(_message(f"{call}: the probability of {key} is wrong.", inputs=inputs,
+                                       got=got, expected=expected,
+                                       extra=[f"P({key}) = {fmt(value)} instead of {fmt(expected[key])}"],
+                                       hint=hint))
+
+
+def _code_tokens(source: str) -> str:
+    """The source without comments and strings (so a docstring may mention np.convolve)."""
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type not in (tokenize.COMMENT, tokenize.STRING):
+                out.append(tok.string)
+    except (tokenize.TokenError, IndentationError):
+        return source
+    return " ".join(out)
+
+
+def expect_own_implementation(fn, forbidden, *, name: str | None = None, hint: str = "") -> None:
+    """The source of ``fn`` must not call any of ``forbidden`` (e.g. ``"convolve"``):
+    the exercise is to write it yourself. Skipped when the source is unavailable."""
+    __tracebackhide__ = True
+    name = name or getattr(fn, "__name__", "your function")
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return
+    code = _code_tokens(source)
+    used = [f for f in forbidden if re.search(rf"\b{re.escape(f)}\b", code)]
+    if used:
+        raise CheckFailed(_message(f"{name} uses {', '.join(used)}: this exercise is about writing "
+                                   "it yourself.", show_got=False, show_expected=False,
+                                   hint=hint or "use loops or numpy slicing and sums; the library "
+                                   "function is what your result is compared with"))
+
+
+class Checker:
+    """Counts checks and prints one line when they all pass (see the module docstring)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.count = 0
+
+    def call(self, fn, *args, **kwargs):
+        __tracebackhide__ = True
+        return call(fn, *args, **kwargs)
+
+    def _run(self, check, *args, **kwargs):
+        __tracebackhide__ = True
+        check(*args, **kwargs)
+        self.count += 1
+
+    def array(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_array, *args, **kwargs)
+
+    def equal(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_equal, *args, **kwargs)
+
+    def int(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_int, *args, **kwargs)
+
+    def close(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_close, *args, **kwargs)
+
+    def raises(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_raises, *args, **kwargs)
+
+    def pmf(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_pmf, *args, **kwargs)
+
+    def own_implementation(self, *args, **kwargs):
+        __tracebackhide__ = True
+        self._run(expect_own_implementation, *args, **kwargs)
+
+    def done(self) -> None:
+        print(f"✔ {self.name}: all {self.count} checks passed")

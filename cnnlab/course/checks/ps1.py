@@ -1,0 +1,240 @@
+"""Visible checks of problem set 1 (convolution by hand).
+
+The examples are the lecture notes' own: the moving average of
+x = [1 2 3 1 2 3 1 2 3] with h = 1/3 [1 1 1] (seed 003 §5.3.1), the output-size formula,
+the Toeplitz matrix T(x) of §5.1.3, the dice of §5.1.2, and homework #1 and #2 of
+seed 001. They show only numbers the notes already give; the hidden tests (in the
+instructors' solutions/ only) try many random cases.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ._core import Checker, CheckFailed, fmt
+
+__all__ = ["check_conv1d", "check_output_size", "check_toeplitz", "check_pmf_sum", "check_dice",
+           "check_conv2d", "check_edges", "check_padding_numbers", "check_same_padding",
+           "SEED_X", "SEED_H", "IMAGE", "PREWITT_VERTICAL"]
+
+#: the short audio signal and the moving-average kernel of seed 003 §5.3.1
+SEED_X = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], dtype=float)
+SEED_H = np.full(3, 1 / 3)
+#: the 6x6 image of seed 001 (homework #1) and the vertical edge (Prewitt) filter
+IMAGE = np.array([[3, 0, 1, 2, 7, 4],
+                  [1, 5, 8, 9, 3, 1],
+                  [2, 7, 2, 5, 1, 3],
+                  [0, 1, 3, 1, 7, 8],
+                  [4, 2, 1, 6, 2, 8],
+                  [2, 4, 5, 2, 3, 9]])
+PREWITT_VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+
+_FORBIDDEN_1D = ("convolve", "correlate", "fftconvolve", "oaconvolve", "cnnlab", "scipy", "torch",
+                 "sliding_window_view")
+
+
+def _reference_conv1d(x, h, padding, stride):
+    return np.convolve(np.pad(np.asarray(x, float), padding), np.asarray(h, float), "valid")[::stride]
+
+
+def check_conv1d(conv1d) -> None:
+    """``conv1d(x, h, padding=0, stride=1)``: true convolution (flipped kernel) of the
+    zero-padded signal, keeping every ``stride``-th output."""
+    __tracebackhide__ = True
+    c = Checker("conv1d")
+    c.own_implementation(conv1d, _FORBIDDEN_1D, name="conv1d",
+                         hint="slide the flipped kernel along the padded signal with a loop; "
+                              "np.pad and np.dot (or * and .sum()) are fine")
+    cases = [
+        (2, 1, [1 / 3, 1, 2, 2, 2, 2, 2, 2, 2, 5 / 3, 1],
+         "P = 2 (the maximal padding, f - 1) and S = 1 give all n + f - 1 = 11 values: "
+         "y(1) = 1/3, y(2) = 1, y(3) = 2, ..., y(10) = 5/3, y(11) = 1"),
+        (0, 1, [2] * 7, "without padding only the n - f + 1 = 7 positions where the kernel fits "
+                        "completely remain, and each averages one 1, one 2 and one 3"),
+        (1, 2, [1, 2, 2, 2, 5 / 3], "pad one zero on each side (length 11), then move the kernel two "
+                                    "steps at a time: positions 0, 2, 4, 6, 8 of the padded signal"),
+    ]
+    for padding, stride, expected, hint in cases:
+        got = c.call(conv1d, SEED_X.copy(), SEED_H.copy(), padding=padding, stride=stride, name="conv1d")
+        c.array(got, expected, call=f"conv1d(x, h, padding={padding}, stride={stride})",
+                inputs={"x": SEED_X, "h": SEED_H}, hint=hint)
+    # a kernel that is not symmetric tells convolution from cross-correlation
+    x, h = np.array([1.0, 2.0, 3.0]), np.array([1.0, -1.0])
+    got = c.call(conv1d, x.copy(), h.copy(), padding=1, stride=1, name="conv1d")
+    expected = _reference_conv1d(x, h, 1, 1)
+    hint = ("convolution flips the kernel: y(t) = sum_tau x(tau) h(t - tau). With h = [1, -1] each "
+            "output is x(t) - x(t - 1), the first difference.")
+    try:
+        arr = np.asarray(got, dtype=float)
+        if arr.shape == expected.shape and np.allclose(arr, -expected):
+            hint = ("you computed the cross-correlation (kernel not flipped): "
+                    "reverse h first (h[::-1]), then slide it")
+    except (TypeError, ValueError):
+        pass
+    c.array(got, expected, call="conv1d(x, h, padding=1, stride=1)", inputs={"x": x, "h": h}, hint=hint)
+    c.done()
+
+
+def check_output_size(conv_output_size) -> None:
+    """``conv_output_size(n, f, padding=0, stride=1)`` = floor((n + 2p - f) / s) + 1."""
+    __tracebackhide__ = True
+    c = Checker("conv_output_size")
+    cases = [((9, 3), dict(padding=2, stride=1), 11, "seed 003: (9 + 2*2 - 3)/1 + 1 = 11"),
+             ((9, 3), dict(padding=0, stride=1), 7, "seed 003: (9 + 0 - 3)/1 + 1 = 7"),
+             ((9, 3), dict(padding=1, stride=2), 5, "seed 003: (9 + 2*1 - 3)/2 + 1 = 5"),
+             ((6, 3), dict(padding=0, stride=1), 4, "seed 001: a 6x6 image and a 3x3 filter give 4x4"),
+             ((6, 3), dict(padding=1, stride=1), 6, "seed 001: n + 2p - f + 1 = 6 + 2 - 3 + 1 = 6"),
+             ((6, 3), dict(padding=1, stride=2), 3,
+              "(6 + 2 - 3)/2 + 1 = 3.5: when the division is not whole, take the floor "
+              "(the last partial step does not fit)")]
+    for args, kwargs, expected, hint in cases:
+        shown = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+        c.int(c.call(conv_output_size, *args, name="conv_output_size", **kwargs), expected,
+              call=f"conv_output_size({shown})", hint=hint)
+    c.raises(conv_output_size, 2, 3, padding=0, stride=1, exception=ValueError,
+             call="conv_output_size(2, 3, padding=0, stride=1)",
+             hint="a kernel of length 3 does not fit in a signal of length 2 even once: "
+                  "raise ValueError with a message saying so instead of returning a size")
+    c.done()
+
+
+def check_toeplitz(toeplitz) -> None:
+    """``toeplitz(h, n)``: the (n + len(h) - 1) x n matrix T with T @ x == np.convolve(h, x)."""
+    __tracebackhide__ = True
+    c = Checker("toeplitz")
+    c.own_implementation(toeplitz, ("convolution_matrix", "conv_matrix", "scipy", "cnnlab", "torch"),
+                         name="toeplitz", hint="start from np.zeros((n + len(h) - 1, n)) and write h "
+                                               "into each column, one row lower each time")
+    x = np.array([1.0, 2.0, 3.0])  # x0, x1, x2 of seed 003 §5.1.3
+    got = c.call(toeplitz, x.copy(), 6, name="toeplitz")
+    expected = np.zeros((8, 6))
+    for j in range(6):
+        expected[j:j + 3, j] = x
+    c.array(got, expected, call="toeplitz([1, 2, 3], 6)",
+            hint="T(x) in the notes is 8 x 6: column j holds x0, x1, x2 starting at row j "
+                 "(x0 on the diagonal, x1 just below it, x2 below that)")
+    y = np.arange(1.0, 7.0)
+    c.array(np.asarray(got, float) @ y, np.convolve(x, y), call="toeplitz([1, 2, 3], 6) @ [1, 2, 3, 4, 5, 6]",
+            hint="z = T(x) y must give the coefficients of the product polynomial x(t) y(t)")
+    got = c.call(toeplitz, y.copy(), 3, name="toeplitz")
+    c.array(np.asarray(got, float) @ x, np.convolve(x, y), call="toeplitz([1, ..., 6], 3) @ [1, 2, 3]",
+            hint="convolution is commutative, so T(y) x (an 8 x 3 matrix) gives the same z")
+    c.done()
+
+
+def check_pmf_sum(pmf_sum) -> None:
+    """``pmf_sum(p, q)``: the pmf of X + Y for independent X ~ p, Y ~ q (dicts)."""
+    __tracebackhide__ = True
+    c = Checker("pmf_sum")
+    half = Fraction(1, 2)
+    coin = {0: half, 1: half}
+    c.pmf(c.call(pmf_sum, dict(coin), dict(coin), name="pmf_sum"),
+          {0: Fraction(1, 4), 1: half, 2: Fraction(1, 4)},
+          call="pmf_sum({0: 1/2, 1: 1/2}, {0: 1/2, 1: 1/2})",
+          hint="two fair coins: 1 head happens two ways (HT, TH), so P(1) = 2 * 1/4")
+    die = {k: Fraction(1, 6) for k in range(1, 7)}
+    two_dice = {t: Fraction(6 - abs(t - 7), 36) for t in range(2, 13)}
+    c.pmf(c.call(pmf_sum, dict(die), dict(die), name="pmf_sum"), two_dice,
+          call="pmf_sum(die, die) with die = {1: 1/6, ..., 6: 1/6}",
+          hint="P(X + Y = t) = sum over tau of P(Y = tau) P(X = t - tau); "
+               "the total 7 can be made 6 ways, so P(7) = 6/36")
+    shifted = {10: Fraction(1, 3), 20: Fraction(2, 3)}
+    c.pmf(c.call(pmf_sum, dict(shifted), {0: Fraction(1)}, name="pmf_sum"), shifted,
+          call="pmf_sum({10: 1/3, 20: 2/3}, {0: 1})",
+          hint="adding a variable that is always 0 changes nothing; the values need not start at 1")
+    c.done()
+
+
+def check_dice(p_Z) -> None:
+    """``p_Z``: the distribution of Z = X + Y in seed 003 §5.1.2 (visible part: the
+    three values the notes work out, and that it is a distribution on 2..9)."""
+    __tracebackhide__ = True
+    c = Checker("p_Z")
+    if not isinstance(p_Z, dict):
+        raise CheckFailed(f"p_Z should be a dict {{total: probability}}, got {type(p_Z).__name__}: {fmt(p_Z)}")
+    c.equal(sorted(k for k, v in p_Z.items() if v != 0), list(range(2, 10)), call="the totals in p_Z",
+            hint="X is 1..3 and Y is 1..6, so Z = X + Y is 2..9 (the notes say so too)")
+    c.close(float(sum(p_Z.values())), 1.0, call="sum(p_Z.values())", hint="probabilities must add up to 1")
+    for t, value in ((2, Fraction(1, 24)), (4, Fraction(1, 6)), (9, Fraction(1, 24))):
+        c.close(float(p_Z.get(t, 0)), float(value), call=f"p_Z[{t}]",
+                hint=f"the notes work this one out: p_Z({t}) = {value}")
+    c.equal(all(isinstance(v, Fraction) for v in p_Z.values()), True,
+            call="all(isinstance(v, Fraction) for v in p_Z.values())",
+            hint="keep the probabilities exact: p_X and p_Y are Fractions, so pmf_sum should give Fractions")
+    c.done()
+
+
+def check_conv2d(conv2d_valid) -> None:
+    """``conv2d_valid(image, kernel)``: 'valid' 2-D cross-correlation, the CNN convention."""
+    __tracebackhide__ = True
+    c = Checker("conv2d_valid")
+    c.own_implementation(conv2d_valid, ("convolve", "correlate", "convolve2d", "correlate2d", "scipy",
+                                        "cnnlab", "torch", "sliding_window_view"),
+                         name="conv2d_valid", hint="two loops over the output positions; each output is "
+                                                   "(patch * kernel).sum()")
+    image = np.arange(9.0).reshape(3, 3)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    c.array(c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid"), [[-4, -4], [-4, -4]],
+            call="conv2d_valid(image, kernel)", inputs={"image": image, "kernel": kernel},
+            hint="each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4; "
+                 "CNNs slide the kernel without flipping it")
+    got = c.call(conv2d_valid, IMAGE.astype(float), PREWITT_VERTICAL.astype(float), name="conv2d_valid")
+    arr = np.asarray(got, dtype=float)
+    c.equal(arr.shape, (4, 4), call="conv2d_valid(IMAGE, PREWITT_VERTICAL).shape",
+            hint="a 6x6 image and a 3x3 filter give a (6 - 3 + 1) x (6 - 3 + 1) = 4x4 output")
+    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]",
+            hint="the notes' first cell: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5; "
+                 "if you got +5 you flipped the kernel")
+    c.done()
+
+
+def check_edges(edge_map, true_convolution) -> None:
+    """Homework #1: ``edge_map`` fills the 4x4 table; ``true_convolution`` is what a
+    convolution in the signal-processing sense (flipped kernel) gives."""
+    __tracebackhide__ = True
+    c = Checker("homework #1")
+    for name, value in (("edge_map", edge_map), ("true_convolution", true_convolution)):
+        arr = np.asarray(value, dtype=float) if value is not None else None
+        if arr is None or arr.shape != (4, 4):
+            raise CheckFailed(f"{name} should be a 4x4 array, got {fmt(value)}")
+    c.close(float(np.asarray(edge_map, float)[0, 0]), -5.0, call="edge_map[0, 0]",
+            hint="the notes work out the first cell: -5")
+    c.close(float(np.asarray(true_convolution, float)[0, 0]), 5.0, call="true_convolution[0, 0]",
+            hint="flipping the Prewitt kernel left-right turns [1, 0, -1] into [-1, 0, 1]: every "
+                 "output changes sign")
+    c.done()
+
+
+def check_padding_numbers(p_formula, pads_keep_6) -> None:
+    """Homework #2: the notes' p = (ns - n + f - s)/2 for n=6, f=3, s=2, and the uneven
+    padding that really keeps 6 outputs at stride 2."""
+    __tracebackhide__ = True
+    c = Checker("homework #2, part 1")
+    c.close(p_formula, 3.5, call="p_formula", hint="(n*s - n + f - s) / 2 with n = 6, f = 3, s = 2")
+    if not (isinstance(pads_keep_6, (tuple, list)) and len(pads_keep_6) == 2):
+        raise CheckFailed(f"pads_keep_6 should be a pair (before, after), got {fmt(pads_keep_6)}")
+    before, after = pads_keep_6
+    c.equal((6 + before + after - 3) // 2 + 1, 6,
+            call=f"the output length with padding {fmt(tuple(pads_keep_6))}",
+            hint="floor((n + p_before + p_after - f) / s) + 1 must be 6 with n = 6, f = 3, s = 2")
+    c.equal(before + after, 7, call=f"the total padding of {fmt(tuple(pads_keep_6))}",
+            hint="use the smallest total that works: 2p = 3.5 * 2 = 7 zeros in all")
+    c.equal(after - before, 1, call=f"after - before for {fmt(tuple(pads_keep_6))}",
+            hint="7 zeros cannot be split evenly; as the frameworks do, put the extra one at the end")
+    c.done()
+
+
+def check_same_padding(same_padding) -> None:
+    """``same_padding(n, f, stride=1)`` -> (before, after), the TensorFlow/Keras 'same' rule."""
+    __tracebackhide__ = True
+    c = Checker("same_padding")
+    for n, f, s, expected, hint in (
+        (6, 3, 1, (1, 1), "stride 1: total f - 1 = 2, split evenly (the notes' p = (f - 1)/2 = 1)"),
+        (6, 3, 2, (0, 1), "stride 2: the output is ceil(6/2) = 3; it needs (3 - 1)*2 + 3 = 7 inputs, "
+                          "one more than 6: total padding 1, the odd one at the end"),
+        (7, 4, 1, (1, 2), "an even kernel: total 3 does not split evenly; the extra row goes after"),
+    ):
+        got = c.call(same_padding, n, f, stride=s, name="same_padding")
+        c.equal(got, expected, call=f"same_padding({n}, {f}, stride={s})", hint=hint)
+    c.done()

@@ -1,0 +1,321 @@
+"""``cnnlab-course grade``: autograde a class in parallel without sharing a gradebook.
+
+sqlite allows one writer at a time, and nbgrader's autograde writes to the gradebook
+all along. So each worker process grades in a private course directory of its own
+(a snapshot of the gradebook, the source files, a copy of one submission at a time)
+with nbgrader's real ``Autograde``. The parent process alone writes to the course's
+gradebook: as each submission finishes it copies the autograded notebooks into
+``autograded/`` and records the scores by running nbgrader's own ``SaveAutoGrades`` and
+``AssignLatePenalties`` on them, so the result is what ``nbgrader autograde`` would have
+stored. Feedback is then generated in parallel (it only reads the gradebook), with
+hidden tests stripped, and the scores are exported to CSV.
+
+A submission is graded again only when its files or the assignment's source changed
+(or with ``force``): fingerprints live in ``autograded/.cnnlab/<assignment>.json``.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import pathlib
+import shutil
+import tempfile
+import time
+import warnings
+
+from .course import CourseError, Layout, assignments_in, copytree, generate_into, make_api, notebooks_of, rmtree
+
+__all__ = ["grade", "GradeResult", "GradeRun"]
+
+
+@dataclasses.dataclass
+class GradeResult:
+    student: str
+    assignment: str
+    status: str  # "graded", "skipped", "error"
+    score: float | None = None
+    max_score: float | None = None
+    notes: list[str] = dataclasses.field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class GradeRun:
+    results: list[GradeResult]
+    exports: list[pathlib.Path]
+    seconds: float
+
+    def by_student(self, assignment: str | None = None) -> dict[str, GradeResult]:
+        return {r.student: r for r in self.results if assignment in (None, r.assignment)}
+
+
+# -- fingerprints -----------------------------------------------------------------
+def _tree_hash(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts:
+            digest.update(str(p.relative_to(path)).encode() + b"\0")
+            digest.update(hashlib.sha256(p.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _state_file(layout: Layout, assignment: str) -> pathlib.Path:
+    return layout.autograded / ".cnnlab" / f"{assignment}.json"
+
+
+def _load_state(layout, assignment) -> dict:
+    path = _state_file(layout, assignment)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(layout, assignment, state) -> None:
+    path = _state_file(layout, assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+# -- worker side ------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _quiet():
+    warnings.filterwarnings("ignore")
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+
+
+def _worker_init(base: str, root: str, snapshot: str, overrides: dict) -> None:
+    _quiet()
+    from .course import load_config
+
+    private = pathlib.Path(tempfile.mkdtemp(prefix="worker-", dir=base))
+    shutil.copy(snapshot, private / "gradebook.db")
+    config = load_config(pathlib.Path(root), **overrides)
+    source_name = config.CourseDirectory.source_directory
+    (private / source_name).symlink_to(pathlib.Path(root) / source_name)
+    config.CourseDirectory.root = str(private)
+    config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"
+    _WORKER.update(root=pathlib.Path(root), private=private, overrides=overrides,
+                   api=make_api(private, config))
+
+
+def _autograde_one(submitted: str, student: str, assignment: str, release_dir: str,
+                   expected: list[str]) -> dict:
+    from .intake import prepare_submission
+
+    api = _WORKER["api"]
+    layout = Layout.from_api(api)
+    start = time.perf_counter()
+    dest = layout.submitted / student / assignment
+    copytree(submitted, dest)
+    notes = prepare_submission(dest, pathlib.Path(release_dir), expected)
+    result = api.autograde(assignment, student, force=True, create=True)
+    out = layout.autograded / student / assignment
+    return {
+        "student": student, "assignment": assignment, "success": bool(result.get("success")),
+        "error": "" if result.get("success") else (result.get("log", "") + result.get("error", ""))[-4000:],
+        "autograded": str(out), "notes": notes, "seconds": time.perf_counter() - start,
+    }
+
+
+def _feedback_one(root: str, overrides: dict, assignment: str, student: str) -> dict:
+    _quiet()
+    if "feedback_api" not in _WORKER:
+        from .course import load_config
+        _WORKER["feedback_api"] = make_api(pathlib.Path(root), load_config(pathlib.Path(root), **overrides))
+    result = _WORKER["feedback_api"].generate_feedback(assignment, student, force=True)
+    return {"student": student, "success": bool(result.get("success")),
+            "error": "" if result.get("success") else (result.get("log", "") + result.get("error", ""))[-2000:]}
+
+
+# -- parent side ------------------------------------------------------------------
+def _record(api, layout: Layout, student: str, assignment: str, autograded: pathlib.Path) -> None:
+    """Copy a worker's autograded notebooks in and store their grades, as nbgrader would."""
+    import nbformat
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
+
+    dest = layout.autograded / student / assignment
+    copytree(autograded, dest)
+    submitted = layout.submitted / student / assignment
+    with Gradebook(layout.db_url, api.coursedir.course_id) as gb:
+        gb.update_or_create_student(student)
+        timestamp = api.coursedir.get_existing_timestamp(str(submitted))
+        if timestamp:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(assignment, student)
+        notebook_names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+    for name in notebook_names:
+        path = dest / f"{name}.ipynb"
+        if not path.exists():  # nbgrader's rule for a notebook that never got graded
+            with Gradebook(layout.db_url, api.coursedir.course_id) as gb:
+                for grade in gb.find_submission_notebook(name, assignment, student).grades:
+                    grade.auto_score, grade.needs_manual_grade = 0, False
+                gb.db.commit()
+            continue
+        nb = nbformat.read(path, as_version=4)
+        resources = {"nbgrader": {"notebook": name, "assignment": assignment,
+                                  "student": student, "db_url": layout.db_url}}
+        for pp in (SaveAutoGrades, AssignLatePenalties):
+            nb, resources = pp(config=api.config).preprocess(nb, resources)
+    for dirpath, _, files in os.walk(dest):
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o444)
+
+
+def _score(api, assignment, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        sub = gb.find_submission(assignment, student)
+        return float(sub.score), float(sub.max_score)
+
+
+def submitted_students(layout: Layout, assignment: str) -> list[str]:
+    if not layout.submitted.is_dir():
+        return []
+    return sorted(p.name for p in layout.submitted.iterdir()
+                  if (p / assignment).is_dir() and not p.name.startswith("."))
+
+
+def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, force: bool = False,
+          workers: int | None = None, timeout: int | None = None, memory: str | None = None,
+          feedback: bool = True, export: bool = True, progress: bool = True,
+          log=print) -> GradeRun:
+    """Autograde new or changed submissions under ``submitted/`` (see the module doc)."""
+    from .export import export_scores
+
+    start = time.perf_counter()
+    _quiet()
+    overrides = {}
+    if timeout is not None:
+        overrides["Execute.timeout"] = int(timeout)
+    if memory is not None:
+        overrides["GradingExecute.memory_limit"] = str(memory)
+    from .course import load_config
+    api = make_api(root, load_config(root, **overrides))
+    layout = Layout.from_api(api)
+    known = assignments_in(layout.source)
+    if assignment is not None and assignment not in known:
+        raise CourseError(f"no assignment {assignment!r} in {layout.source} (found: {', '.join(known) or 'none'})")
+    targets = [assignment] if assignment else [a for a in known if submitted_students(layout, a)]
+    if not targets:
+        log(f"nothing to grade: no submissions under {layout.submitted}")
+        return GradeRun([], [], time.perf_counter() - start)
+    workers = max(1, workers or os.cpu_count() or 1)
+
+    results: list[GradeResult] = []
+    exports: list[pathlib.Path] = []
+    ctx = multiprocessing.get_context("spawn")
+    for name in targets:
+        everyone = submitted_students(layout, name)
+        chosen = [s for s in everyone if students is None or s in students]
+        if students is not None:
+            missing = sorted(set(students) - set(everyone))
+            if missing:
+                raise CourseError(f"no submission of {name} from: {', '.join(missing)}")
+        source_hash = _tree_hash(layout.source / name)
+        state = _load_state(layout, name)
+        fingerprints = {s: source_hash + ":" + _tree_hash(layout.submitted / s / name) for s in chosen}
+        todo = [s for s in chosen if force or state.get(s) != fingerprints[s]
+                or not (layout.autograded / s / name).is_dir()]
+        for s in sorted(set(chosen) - set(todo)):
+            results.append(GradeResult(s, name, "skipped", *_score_or_none(api, name, s)))
+        if not todo:
+            log(f"{name}: all {len(chosen)} submission(s) already graded (use --force to redo)")
+        else:
+            graded = _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress, feedback)
+            for r in graded:
+                if r.status == "graded":
+                    state[r.student] = fingerprints[r.student]
+                else:
+                    state.pop(r.student, None)
+            _save_state(layout, name, state)
+            results.extend(graded)
+        if export:
+            exports.extend(export_scores(api, layout, name))
+    results.sort(key=lambda r: (r.assignment, r.student))
+    return GradeRun(results, exports, time.perf_counter() - start)
+
+
+def _score_or_none(api, assignment, student):
+    try:
+        return _score(api, assignment, student)
+    except Exception:
+        return None, None
+
+
+def _progress(iterable, total, desc, enabled):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+    return tqdm(iterable, total=total, desc=desc, unit="nb", leave=True)
+
+
+def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
+                 feedback) -> list[GradeResult]:
+    expected = notebooks_of(layout.source / name)
+    out: list[GradeResult] = []
+    with tempfile.TemporaryDirectory(prefix="cnnlab-grade-") as base:
+        # the current source goes into the gradebook; its release is what the intake
+        # grades in place of a missing or unreadable notebook
+        release_dir = generate_into(api, name, pathlib.Path(base) / "release")
+        snapshot = pathlib.Path(base) / "gradebook-snapshot.db"
+        _sqlite_snapshot(layout.db_url, snapshot)
+        n = min(workers, len(todo))
+        with cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init,
+                                    initargs=(base, str(layout.root), str(snapshot), overrides)) as pool:
+            futures = {pool.submit(_autograde_one, str(layout.submitted / s / name), s, name,
+                                   str(release_dir), expected): s for s in todo}
+            for fut in _progress(cf.as_completed(futures), len(futures), f"autograde {name}", progress):
+                out.append(_collect(api, layout, name, futures[fut], fut))
+            ok = [r.student for r in out if r.status == "graded"]
+            if feedback and ok:
+                by_student = {r.student: r for r in out}
+                futures = [pool.submit(_feedback_one, str(layout.root), overrides, name, s) for s in ok]
+                for fut in _progress(cf.as_completed(futures), len(futures), f"feedback  {name}", progress):
+                    r = fut.result()
+                    if not r["success"]:
+                        res = by_student[r["student"]]
+                        res.status, res.error = "error", "feedback failed: " + r["error"]
+    return out
+
+
+def _collect(api, layout, name, student, fut) -> GradeResult:
+    try:
+        r = fut.result()
+    except Exception as exc:  # the worker process itself died
+        return GradeResult(student, name, "error", error=f"grader worker failed: {exc!r}")
+    if not r["success"]:
+        return GradeResult(student, name, "error", notes=r["notes"], error=r["error"], seconds=r["seconds"])
+    try:
+        _record(api, layout, student, name, pathlib.Path(r["autograded"]))
+        score, max_score = _score(api, name, student)
+    except Exception as exc:
+        return GradeResult(student, name, "error", error=f"recording the grades failed: {exc!r}")
+    return GradeResult(student, name, "graded", score, max_score, notes=r["notes"], seconds=r["seconds"])
+
+
+def _sqlite_snapshot(db_url: str, dest: pathlib.Path) -> None:
+    """A consistent copy of the gradebook (sqlite's online backup)."""
+    import sqlite3
+
+    if not db_url.startswith("sqlite:///"):
+        raise CourseError(f"parallel grading needs an sqlite gradebook, got {db_url}")
+    src = sqlite3.connect(db_url[len("sqlite:///"):])
+    dst = sqlite3.connect(str(dest))
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()

@@ -1,0 +1,239 @@
+"""Grading kernels that a hostile notebook cannot take down with it.
+
+nbgrader executes each submission with :class:`GradingExecute` (configured in the
+repository's ``nbgrader_config.py``), a drop-in replacement for nbgrader's ``Execute``:
+
+* every kernel starts under :mod:`cnnlab.course._sandbox`, which caps its address space
+  (``memory_limit``) and the size of files it writes (``file_size_limit``) and pins the
+  math libraries to one thread, so a memory bomb raises ``MemoryError`` in that cell;
+* a cell that kills its kernel (``os._exit``, a segfault, a crash under the memory cap)
+  or hangs even after the interrupt gets an error output saying so; the kernel is
+  restarted, the cells before it are replayed silently, and grading goes on, so only the
+  questions that depend on that cell lose points;
+* a cell's output is capped at ``max_output_chars`` while it arrives, so a print loop
+  cannot balloon the grader's memory or the feedback.
+
+The per-cell timeout is nbgrader's ``Execute.timeout`` (set explicitly in
+``nbgrader_config.py``); on timeout the kernel is interrupted and the cell fails.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import sys
+import uuid
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from jupyter_core.paths import jupyter_runtime_dir
+from traitlets import Integer, Unicode, default
+
+__all__ = ["GradingExecute", "GradingKernelManager", "parse_size"]
+
+SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox.py")
+
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(value) -> int:
+    """Bytes from ``"4G"``, ``"512M"``, ``"1.5GiB"``, ``4294967296``; 0 means no limit.
+
+    >>> parse_size("4G"), parse_size("512M"), parse_size(0), parse_size("none")
+    (4294967296, 536870912, 0, 0)
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"size must be a number of bytes or a string like '4G', got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"size must be >= 0 bytes, got {value}")
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"size must be a number of bytes or a string like '4G', got {value!r}")
+    text = value.strip().upper()
+    if text in ("", "0", "NONE", "OFF", "UNLIMITED"):
+        return 0
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?", text)
+    if not match:
+        raise ValueError(f"size must look like '4G', '512M' or a number of bytes, got {value!r}")
+    return int(float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start under :mod:`cnnlab.course._sandbox`."""
+
+    memory_limit = Integer(0, help="Address-space cap of the kernel in bytes (0: none).").tag(config=True)
+    file_size_limit = Integer(0, help="Largest file the kernel may write, bytes (0: none).").tag(config=True)
+
+    @default("transport")
+    def _default_transport(self):
+        # local ipc sockets: no TCP ports to race for when many kernels start at once
+        # (their paths must stay under the ~100-character limit of a socket path)
+        return "ipc" if len(jupyter_runtime_dir()) <= 48 else "tcp"
+
+    def _ip_default(self):
+        if self.transport == "ipc":  # an absolute path: the kernel runs in another cwd
+            runtime = jupyter_runtime_dir()
+            os.makedirs(runtime, exist_ok=True)
+            return os.path.join(runtime, f"grading-{uuid.uuid4().hex[:12]}-ipc")
+        return super()._ip_default()
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        prefix = [sys.executable, "-I", "-S", SANDBOX]
+        if self.memory_limit:
+            prefix += ["--memory", str(self.memory_limit)]
+        if self.file_size_limit:
+            prefix += ["--fsize", str(self.file_size_limit)]
+        return [*prefix, "--", *cmd]
+
+
+#: run silently in every grading kernel before the notebook: ``exit()``/``quit()`` would
+#: end the kernel after the cell (failing whatever comes next), so they raise instead
+PREAMBLE = """\
+def __cnnlab_no_exit(*args, **kwargs):
+    raise SystemExit("exit()/quit() would end the kernel; while grading it is an error")
+get_ipython().ask_exit = __cnnlab_no_exit
+del __cnnlab_no_exit
+"""
+
+
+def _error_output(ename: str, message: str):
+    return new_output(
+        "error", ename=ename, evalue=message,
+        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {message}"],
+    )
+
+
+class GradingExecute(Execute):
+    """nbgrader's ``Execute`` with capped, restartable kernels (see the module docstring)."""
+
+    memory_limit = Unicode(
+        "4G", help="Address-space cap per kernel, e.g. '4G' or '512M'; '0' for none."
+    ).tag(config=True)
+    file_size_limit = Unicode(
+        "1G", help="Largest file a kernel may write, e.g. '1G'; '0' for none."
+    ).tag(config=True)
+    max_output_chars = Integer(
+        100_000, help="Characters of output kept per cell; the rest is dropped with a note."
+    ).tag(config=True)
+    max_kernel_restarts = Integer(
+        3, help="Kernel restarts per notebook before the remaining cells are marked not run."
+    ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", GradingKernelManager)
+        super().__init__(*args, **kwargs)
+
+    # -- kernels -------------------------------------------------------------------
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, GradingKernelManager):
+            km.memory_limit = parse_size(self.memory_limit)
+            km.file_size_limit = parse_size(self.file_size_limit)
+        return km
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+        msg_id = await ensure_async(kc.execute(PREAMBLE, silent=True, store_history=False))
+        await self.async_wait_for_reply(msg_id)
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._restarts = 0
+        self._gave_up = None
+        self._replayable: list[int] = []
+        self._out_chars: dict[int, int] = {}
+        return super().preprocess(nb, resources, km=km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, resources
+        if self._gave_up:
+            cell.outputs = [_error_output("NotRun", self._gave_up)]
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, CellTimeoutError) as exc:
+            if isinstance(exc, DeadKernelError):
+                ename, what = "KernelDied", (
+                    "the kernel died while running this cell (it crashed, ran out of memory "
+                    "or the code ended the process, e.g. with os._exit)")
+            else:
+                ename, what = "CellTimeoutError", (
+                    f"this cell ran past the {self.timeout} s limit and did not stop when "
+                    "interrupted, so its kernel was killed")
+            cell.setdefault("outputs", []).append(_error_output(ename, what + "."))
+            self._recover(index, cell)
+            return cell, self.resources
+        if not any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+            self._replayable.append(index)
+        return cell, resources
+
+    def _recover(self, index, cell):
+        if self._restarts >= self.max_kernel_restarts:
+            self._gave_up = (f"not run: the kernel died {self._restarts + 1} times in this "
+                             "notebook, so the grader stopped executing it")
+            return
+        self._restarts += 1
+        try:
+            run_sync(self._async_restart_and_replay)()
+        except Exception as exc:  # the replay itself killed the kernel again
+            self._gave_up = f"not run: the kernel could not be restored after cell {index} ({exc})"
+            return
+        note = ("The grader restarted the kernel and re-ran the cells before this one; "
+                "the rest of the notebook was graded normally.")
+        cell.outputs.append(new_output("stream", name="stderr", text=note + "\n"))
+
+    async def _async_restart_and_replay(self):
+        old_km, old_kc = self.km, self.kc
+        if old_kc is not None:
+            try:
+                old_kc.stop_channels()
+            except Exception:
+                pass
+        try:
+            await ensure_async(old_km.shutdown_kernel(now=True))
+        except Exception:
+            pass
+        self.kc = None
+        self.km = self.create_kernel_manager()
+        await self.async_start_new_kernel()
+        await self.async_start_new_kernel_client()
+        for i in self._replayable:
+            source = self.nb.cells[i].source
+            msg_id = await ensure_async(self.kc.execute(source, store_history=False, allow_stdin=False))
+            reply = await self.async_wait_for_reply(msg_id, self.nb.cells[i])
+            if reply is None:
+                raise RuntimeError(f"cell {i} timed out while it was replayed")
+
+    # -- outputs -------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        limit = self.max_output_chars
+        if limit <= 0 or msg["msg_type"] == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        used = self._out_chars.get(cell_index, 0)
+        content = msg.get("content", {})
+        if msg["msg_type"] == "stream":
+            size = len(content.get("text", ""))
+        else:
+            size = sum(len(str(v)) for v in content.get("data", {}).values())
+        if used >= limit:
+            return None
+        if used + size > limit:
+            self._out_chars[cell_index] = limit
+            note = (f"\n... output truncated by the grader: this cell printed more than "
+                    f"{limit:,} characters ...\n")
+            if msg["msg_type"] == "stream":
+                msg = copy.deepcopy(msg)
+                msg["content"]["text"] = content["text"][: max(limit - used, 0)] + note
+                return super().output(outs, msg, display_id, cell_index)
+            outs.append(new_output("stream", name="stderr", text=note))
+            return None
+        self._out_chars[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
