@@ -9,6 +9,7 @@ this process may run on. Each figure is the median over R timed runs (after a wa
 two sides of a ratio taking turns run by run; on a shared machine compare the ratios, not
 the absolute times.
 
+Pooling rows are for information (no target is set).
 Targets (issue 2): conv2d within 2x of torch; conv2d_matrix build <= 50 ms dense
 (64x64 input, 5x5 kernel) and <= 1 s sparse (256x256 input, 5x5 kernel).
 """
@@ -84,6 +85,19 @@ def main():
         rows.append((f"conv2d N={n}, {c_in}->{c_out}, {size}x{size}, k={k}",
                      f"{t_ours * 1e3:9.2f} ms", f"torch {t_ref * 1e3:7.2f} ms", f"{ratio:5.2f}x",
                      "<= 2x torch", "ok" if ratio <= 2 else "MISSED"))
+
+    # pooling after seed 003's model2 conv layer: (N, 8, 24, 24) -> (N, 8, 12, 12)
+    x = rng.standard_normal((64, 8, 24, 24)).astype(np.float32)
+    tx = torch.from_numpy(x)
+    for label, ours_fn, ref_fn in [
+        ("max_pool2d 2x2", lambda: cnnlab.max_pool2d(x, 2), lambda: F.max_pool2d(tx, 2)),
+        ("max_pool2d 2x2, indices", lambda: cnnlab.max_pool2d(x, 2, return_indices=True),
+         lambda: F.max_pool2d(tx, 2, return_indices=True)),
+        ("avg_pool2d 3x3, s=2, p=1", lambda: cnnlab.avg_pool2d(x, 3, 2, 1), lambda: F.avg_pool2d(tx, 3, 2, 1)),
+    ]:
+        t_ours, t_ref = _median_times([ours_fn, ref_fn], args.repeat)
+        rows.append((f"{label} on 64x8x24x24", f"{t_ours * 1e3:9.2f} ms", f"torch {t_ref * 1e3:7.2f} ms",
+                     f"{t_ours / t_ref:5.2f}x", "(none set)", ""))
 
     for label, shape, sparse, target in [("dense", (64, 64), False, 0.050),
                                          ("sparse", (256, 256), True, 1.0)]:

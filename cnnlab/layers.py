@@ -7,9 +7,10 @@ These follow ``torch.nn.functional.conv1d`` / ``conv2d``: channels-first inputs
 flipped convolution of signal processing.)
 
 The computation is vectorised: the padded input is viewed as sliding windows
-(:func:`numpy.lib.stride_tricks.sliding_window_view`), the windows are copied once into
-an im2col matrix, and a single batched BLAS matrix product does all output pixels of all
-groups at once. There is no Python loop over output pixels, channels or groups.
+(:func:`numpy.lib.stride_tricks.sliding_window_view`), the windows are copied into an
+im2col matrix, and a batched BLAS matrix product does all output pixels of all groups at
+once. The only Python loop is over cache-sized blocks (several samples, or several
+output rows of a large sample); none runs over output pixels, channels or groups.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .shapes import conv_output_size, same_padding
 __all__ = ["conv1d", "conv2d"]
 
 _AXES = {1: ("L",), 2: ("H", "W")}
+_CHUNK_BYTES = 1 << 20  # im2col block: about one L2 cache
 
 
 def _as_real(a, name, ndim):
@@ -104,12 +106,37 @@ def _convnd(x, w, b, stride, padding, dilation, groups, nd, fname):
     win = sliding_window_view(x, extent, axis=tuple(range(2, 2 + nd)))  # (N, C, *L', *extent)
     win = win[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)
               + tuple(slice(None, None, d) for d in dilation)]      # (N, C, *out, *k)
-    # im2col: (N, C, *k, *out) -> (N, G, C_in/G · Πk, Πout); one copy, rows of contiguous pixels
+    # im2col: the windows as (C, *k, *out) per sample, i.e. (G, C_in/G · Πk, Πout): rows of
+    # contiguous output pixels; then a (batched) BLAS product with the (G, C_out/G, C_in/G · Πk)
+    # weights. Cache blocking: the copy and the product run on blocks of about _CHUNK_BYTES
+    # (several whole samples, or several output rows of one large sample) so the copied
+    # windows are still in cache when the product reads them.
     order = (0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))
-    kprod, oprod = int(np.prod(ksize)), int(np.prod(out))
-    cols = win.transpose(order).reshape(n, groups, c_group * kprod, oprod)
-    wg = w.astype(dtype, copy=False).reshape(groups, c_out // groups, c_group * kprod)
-    y = np.matmul(wg, cols).reshape((n, c_out) + tuple(out))   # (N, G, C_out/G, Πout)
+    win = win.transpose(order)                                      # (N, C, *k, *out)
+    kprod, cog = int(np.prod(ksize)), c_out // groups
+    kdim = c_group * kprod
+    wg = w.astype(dtype, copy=False).reshape(groups, cog, kdim)
+    y = np.empty((n, groups, cog) + tuple(out), dtype)
+    row = c_in * kprod * int(np.prod(out[1:]))                      # elements per output row
+    rows = max(1, _CHUNK_BYTES // (row * dtype.itemsize))
+    buf = np.empty(min(rows, out[0] * n) * row, dtype)
+    if rows >= out[0]:                                              # blocks of whole samples
+        step = rows // out[0]
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            cols = buf[:(stop - start) * out[0] * row].reshape(win[start:stop].shape)
+            cols[...] = win[start:stop]
+            np.matmul(wg, cols.reshape(stop - start, groups, kdim, -1),
+                      out=y[start:stop].reshape(stop - start, groups, cog, -1))
+    else:                                                           # blocks of output rows
+        for i in range(n):
+            for r0 in range(0, out[0], rows):
+                part = win[(i, Ellipsis, slice(r0, r0 + rows)) + (slice(None),) * (nd - 1)]
+                cols = buf[:part.size].reshape(part.shape)
+                cols[...] = part
+                y[i, :, :, r0:r0 + rows] = np.matmul(wg, cols.reshape(groups, kdim, -1)).reshape(
+                    (groups, cog) + part.shape[1 + nd:])
+    y = y.reshape((n, c_out) + tuple(out))
     if b is not None:
         y += b.astype(dtype, copy=False).reshape((c_out,) + (1,) * nd)
     return y[0] if unbatched else y

@@ -222,6 +222,25 @@ def test_same_padding_matches_torch_for_every_kernel_parity(size, k, d, seed):
     np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("chunk_bytes", [1, 200, 3000, 1 << 20])
+@pytest.mark.parametrize("nd", [1, 2])
+def test_cache_blocking_gives_the_same_result(monkeypatch, chunk_bytes, nd):
+    # tiny block budgets force the "several output rows of one sample" path (one row per
+    # block at 1 byte), larger ones the "several whole samples" path
+    import cnnlab.layers
+
+    monkeypatch.setattr(cnnlab.layers, "_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(chunk_bytes)
+    x = rng.standard_normal((3, 4) + (13,) * nd)
+    w = rng.standard_normal((6, 2) + (3,) * nd)
+    kw = dict(stride=(2,) + (1,) * (nd - 1), padding=1, dilation=(1,) + (2,) * (nd - 1), groups=2)
+    fn, ref_fn = (conv1d, F.conv1d) if nd == 1 else (conv2d, F.conv2d)
+    ref = ref_fn(torch.from_numpy(x), torch.from_numpy(w), **kw).numpy()
+    np.testing.assert_allclose(fn(x, w, **kw), ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fn(x[0], w, **kw), ref[0], rtol=1e-10, atol=1e-10)
+
+
 # -- 3. errors -------------------------------------------------------------------------------
 X2 = np.ones((1, 2, 5, 5))
 W2 = np.ones((4, 2, 3, 3))

@@ -251,3 +251,7 @@ def test_pool_rejects_bad_flags_and_arrays():
         max_pool1d(np.ones((1, 5)), 4, dilation=2)
     with pytest.raises(ValueError, match=r"avg_pool1d: along axis L: kernel_size 3 .*only n \+ padding = 2"):
         avg_pool1d(np.ones((1, 2)), 3)
+    with pytest.raises(ValueError, match=r"max_pool1d: along axis L the window \(kernel_size=3, dilation=1, so it "
+                                         r"spans 3\) does not fit in the padded input of size 1 \+ 2\*0 = 1, "
+                                         r"even with ceil_mode=True"):
+        max_pool1d(np.ones((1, 1)), 3, stride=1, ceil_mode=True)
