@@ -14,6 +14,10 @@ from .models import (
     with_max_pool,
 )
 from .summary import Row, Summary, Table, lenet5_table, summary
+from .training import (
+    Evaluation, History, confusion_matrix, default_device, evaluate, fit, predict, predict_proba, set_seed,
+    to_tensors,
+)
 
 __all__ = [
     # data
@@ -25,6 +29,9 @@ __all__ = [
     "vgg", "vgg16", "vgg19", "with_max_pool",
     # summary
     "Row", "Summary", "Table", "lenet5_table", "summary",
+    # training
+    "Evaluation", "History", "confusion_matrix", "default_device", "evaluate", "fit", "predict",
+    "predict_proba", "set_seed", "to_tensors",
 ]
 
 # lessons 09-10 (inside a trained CNN, localisation)

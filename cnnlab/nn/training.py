@@ -1,0 +1,452 @@
+"""Training and evaluation: ``fit`` with a progress bar and per-epoch history.
+
+The loop is the one you would write by hand (shuffle, forward, loss, backward, step),
+with the bookkeeping a class needs: a notebook-aware ``tqdm`` bar, training and
+validation loss / accuracy per epoch, seeding, and the device chosen for you (CUDA
+when present). Arrays that fit in memory (MNIST does) are moved to the device once and
+batched by indexing, which is what makes ``fit`` as fast as a bare loop
+(``bench/training.py`` measures it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._validate import _as_array, _check_int, _check_mode
+
+__all__ = [
+    "Evaluation",
+    "History",
+    "confusion_matrix",
+    "default_device",
+    "evaluate",
+    "fit",
+    "predict",
+    "predict_proba",
+    "set_seed",
+    "to_tensors",
+]
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's ``random``, numpy's global generator and torch (CPU and CUDA).
+
+    Call it before building a model to make its initial weights reproducible.
+
+    Examples
+    --------
+    >>> set_seed(0); a = torch.rand(2)
+    >>> set_seed(0); bool((a == torch.rand(2)).all())
+    True
+    """
+    seed = _check_int(seed, "seed", minimum=0)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def default_device() -> torch.device:
+    """``cuda`` when a CUDA GPU is available, else ``cpu``."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _device(device) -> torch.device:
+    if device is None:
+        return default_device()
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from exc
+
+
+def to_tensors(images, labels=None):
+    """Images (and labels) as model-ready tensors.
+
+    Parameters
+    ----------
+    images : array_like or torch.Tensor, shape (N, H, W) or (N, C, H, W)
+        uint8 pixels are scaled to [0, 1]; floating values are kept as they are.
+    labels : array_like or torch.Tensor, shape (N,), optional
+
+    Returns
+    -------
+    torch.Tensor or (torch.Tensor, torch.Tensor)
+        float32 images of shape (N, C, H, W) (a channel axis of 1 is added to 3-D
+        input), and int64 labels.
+
+    Examples
+    --------
+    >>> x, y = to_tensors(np.full((2, 28, 28), 255, dtype=np.uint8), [3, 4])
+    >>> tuple(x.shape), x.max().item(), y.dtype
+    ((2, 1, 28, 28), 1.0, torch.int64)
+    """
+    x = images if isinstance(images, torch.Tensor) else torch.from_numpy(_as_array(images, "images"))
+    if x.dtype == torch.uint8:
+        x = x.to(torch.float32).div_(255.0)
+    elif x.is_floating_point():
+        x = x.to(torch.float32)
+    else:
+        raise TypeError(f"images must be uint8 (0..255) or floating point, got {x.dtype}")
+    if x.ndim == 3:
+        x = x.unsqueeze(1)
+    if x.ndim != 4:
+        raise ValueError(f"images must have shape (N, H, W) or (N, C, H, W), got {tuple(x.shape)}")
+    if labels is None:
+        return x
+    y = labels if isinstance(labels, torch.Tensor) else torch.from_numpy(np.asarray(_as_array(labels, "labels")))
+    if y.is_floating_point() or y.dtype == torch.bool or y.ndim != 1:
+        raise TypeError(f"labels must be a 1-D array of ints, got {y.dtype} of shape {tuple(y.shape)}")
+    if len(y) != len(x):
+        raise ValueError(f"images and labels must have the same length, got {len(x)} and {len(y)}")
+    return x, y.to(torch.int64)
+
+
+class _Batches:
+    """Mini-batches from in-memory tensors (indexing, no DataLoader) or from a DataLoader."""
+
+    def __init__(self, data, batch_size, device, shuffle, generator, name):
+        self.loader = None
+        if isinstance(data, torch.utils.data.DataLoader):
+            self.loader = data
+        elif isinstance(data, torch.utils.data.Dataset):
+            self.loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=shuffle,
+                                                      generator=generator)
+        elif isinstance(data, (tuple, list)) and len(data) == 2:
+            x, y = to_tensors(*data)
+            self.x, self.y = x.to(device), y.to(device)
+        else:
+            raise TypeError(f"{name} must be an (images, labels) pair, a torch Dataset or a DataLoader, "
+                            f"got {type(data).__name__}")
+        self.batch_size, self.device, self.shuffle, self.generator = batch_size, device, shuffle, generator
+
+    def __len__(self):
+        if self.loader is not None:
+            return len(self.loader)
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self):
+        if self.loader is not None:
+            for xb, yb in self.loader:
+                yield xb.to(self.device, non_blocking=True), yb.to(self.device, non_blocking=True)
+            return
+        n = len(self.y)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(self.device)
+            for start in range(0, n, self.batch_size):
+                idx = order[start:start + self.batch_size]
+                yield self.x[idx], self.y[idx]
+        else:
+            for start in range(0, n, self.batch_size):
+                yield self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
+
+
+@dataclasses.dataclass
+class History:
+    """Per-epoch record of a :func:`fit` run (one entry per epoch in every list).
+
+    Attributes
+    ----------
+    epoch : list of int
+        1, 2, ...
+    loss, accuracy : list of float
+        Mean training loss and accuracy over the epoch's batches (as Keras reports them).
+    val_loss, val_accuracy : list of float
+        On the validation set after the epoch (empty without validation data).
+    time_s : list of float
+        Seconds since the start of training at the end of each epoch.
+    params : dict
+        The run's settings (epochs, lr, batch_size, optimizer, device, seed ...).
+    """
+
+    epoch: list = dataclasses.field(default_factory=list)
+    loss: list = dataclasses.field(default_factory=list)
+    accuracy: list = dataclasses.field(default_factory=list)
+    val_loss: list = dataclasses.field(default_factory=list)
+    val_accuracy: list = dataclasses.field(default_factory=list)
+    time_s: list = dataclasses.field(default_factory=list)
+    params: dict = dataclasses.field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def as_dict(self) -> dict:
+        """The per-epoch lists as a dict (e.g. for ``pandas.DataFrame``)."""
+        return {k: list(getattr(self, k)) for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                                     "time_s")}
+
+    @property
+    def best_val_accuracy(self) -> float:
+        """The highest validation accuracy reached (NaN without validation data)."""
+        return max(self.val_accuracy) if self.val_accuracy else float("nan")
+
+
+class Evaluation(NamedTuple):
+    """Mean loss and accuracy of a model on a data set."""
+
+    loss: float
+    accuracy: float
+
+
+def _loss_fn(loss):
+    if callable(loss):
+        return loss
+    _check_mode(loss, ("cross_entropy",), "loss")
+    return nn.CrossEntropyLoss()
+
+
+def _optimizer(optimizer, model, lr, weight_decay):
+    if isinstance(optimizer, torch.optim.Optimizer):
+        return optimizer
+    if callable(optimizer):
+        return optimizer(model.parameters())
+    kind = _check_mode(optimizer, ("adam", "sgd", "rmsprop"), "optimizer")
+    if kind == "adam":
+        return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if kind == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return torch.optim.RMSprop(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def _check_model(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimizer="adam",
+        loss="cross_entropy", weight_decay=0.0, device=None, seed=0, shuffle=True, progress=True,
+        desc=None) -> History:
+    """Train ``model`` on ``train``, evaluating on ``val`` after every epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Outputs class scores (logits), shape (N, classes). Moved to ``device`` and left
+        there, in eval mode, when training ends.
+    train, val : (images, labels), torch Dataset or DataLoader
+        Arrays or tensors as accepted by :func:`to_tensors` (uint8 MNIST is scaled to
+        [0, 1]); in-memory data is moved to the device once.
+    epochs : int
+    lr : float
+        Learning rate (seed 003: Adam with 0.005).
+    batch_size : int
+        Seed 003 uses 1,000.
+    optimizer : {"adam", "sgd", "rmsprop"}, torch.optim.Optimizer, or callable
+        A name (SGD uses momentum 0.9), a ready optimizer over ``model``'s parameters,
+        or a function ``params -> optimizer``.
+    loss : "cross_entropy" or callable ``(scores, labels) -> scalar tensor``
+    weight_decay : float
+    device : str or torch.device, optional
+        Defaults to :func:`default_device` (CUDA when present).
+    seed : int
+        Seeds the shuffling order and torch's generator (dropout); build the model after
+        :func:`set_seed` to make its initial weights reproducible as well.
+    shuffle : bool
+    progress : bool
+        Show a ``tqdm.auto`` bar (a widget in Jupyter, text in a terminal) over all
+        batches, with the latest metrics.
+    desc : str, optional
+        Label of the progress bar.
+
+    Returns
+    -------
+    History
+        One entry per epoch: loss, accuracy, val_loss, val_accuracy, time_s.
+
+    Examples
+    --------
+    >>> from cnnlab.nn import model2
+    >>> set_seed(0)
+    >>> x, y = np.random.rand(64, 1, 28, 28).astype("float32"), np.arange(64) % 10
+    >>> h = fit(model2(), (x, y), (x, y), epochs=3, batch_size=16, progress=False)
+    >>> len(h), h.loss[-1] < h.loss[0]
+    (3, True)
+    """
+    _check_model(model)
+    epochs = _check_int(epochs, "epochs")
+    batch_size = _check_int(batch_size, "batch_size")
+    seed = _check_int(seed, "seed", minimum=0)
+    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+    dev = _device(device)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    train_batches = _Batches(train, batch_size, dev, shuffle, generator, "train")
+    val_batches = None if val is None else _Batches(val, batch_size, dev, False, None, "val")
+    model.to(dev)
+    opt = _optimizer(optimizer, model, lr, weight_decay)
+    loss_fn = _loss_fn(loss)
+    history = History(params=dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
+                                  optimizer=optimizer if isinstance(optimizer, str) else type(opt).__name__,
+                                  device=str(dev), seed=seed, n_train=_count(train_batches),
+                                  n_val=None if val_batches is None else _count(val_batches)))
+    bar = tqdm(total=epochs * len(train_batches), desc=desc or type(model).__name__, unit="batch",
+               disable=not progress, leave=True)
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            total_loss = torch.zeros((), device=dev)
+            correct = torch.zeros((), dtype=torch.int64, device=dev)
+            seen = 0
+            for xb, yb in train_batches:
+                opt.zero_grad(set_to_none=True)
+                scores = model(xb)
+                batch_loss = loss_fn(scores, yb)
+                batch_loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    total_loss += batch_loss.detach() * len(yb)
+                    correct += (scores.argmax(1) == yb).sum()
+                seen += len(yb)
+                bar.update(1)
+            history.epoch.append(epoch)
+            history.loss.append(total_loss.item() / seen)
+            history.accuracy.append(correct.item() / seen)
+            postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.4f}"}
+            if val_batches is not None:
+                ev = _evaluate(model, val_batches, loss_fn)
+                history.val_loss.append(ev.loss)
+                history.val_accuracy.append(ev.accuracy)
+                postfix.update(val_loss=f"{ev.loss:.4f}", val_acc=f"{ev.accuracy:.4f}")
+            history.time_s.append(time.perf_counter() - start)
+            bar.set_postfix(postfix, refresh=False)
+            bar.set_description(f"{desc or type(model).__name__} epoch {epoch}/{epochs}", refresh=True)
+    finally:
+        bar.close()
+        model.eval()
+    return history
+
+
+def _count(batches) -> int:
+    if batches.loader is not None:
+        try:
+            return len(batches.loader.dataset)
+        except TypeError:
+            return -1
+    return len(batches.y)
+
+
+def _evaluate(model, batches, loss_fn) -> Evaluation:
+    was_training = model.training
+    model.eval()
+    total, correct, seen = 0.0, 0, 0
+    try:
+        with torch.inference_mode():
+            for xb, yb in batches:
+                scores = model(xb)
+                total += loss_fn(scores, yb).item() * len(yb)
+                correct += int((scores.argmax(1) == yb).sum())
+                seen += len(yb)
+    finally:
+        model.train(was_training)
+    if seen == 0:
+        raise ValueError("data must contain at least one example")
+    return Evaluation(total / seen, correct / seen)
+
+
+def _model_device(model) -> torch.device:
+    return next((p.device for p in model.parameters()), torch.device("cpu"))
+
+
+def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy") -> Evaluation:
+    """Mean loss and accuracy of ``model`` on ``data`` (eval mode, no gradients).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    data : (images, labels), torch Dataset or DataLoader
+    batch_size : int
+    device : optional
+        Defaults to the device of the model's parameters.
+    loss : "cross_entropy" or callable
+
+    Returns
+    -------
+    Evaluation
+        ``(loss, accuracy)``, accuracy in [0, 1].
+    """
+    _check_model(model)
+    batch_size = _check_int(batch_size, "batch_size")
+    dev = _model_device(model) if device is None else _device(device)
+    model.to(dev)
+    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss))
+
+
+def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
+    """Softmax class probabilities, shape (N, classes), as a float32 numpy array.
+
+    Examples
+    --------
+    >>> from cnnlab.nn import model2
+    >>> p = predict_proba(model2(), np.zeros((3, 28, 28), dtype=np.uint8))
+    >>> p.shape, np.allclose(p.sum(1), 1)
+    ((3, 10), True)
+    """
+    _check_model(model)
+    batch_size = _check_int(batch_size, "batch_size")
+    dev = _model_device(model) if device is None else _device(device)
+    model.to(dev)
+    x = to_tensors(images)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(x), batch_size):
+                out.append(torch.softmax(model(x[start:start + batch_size].to(dev)), dim=1).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out).numpy() if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def predict(model, images, *, batch_size=1000, device=None) -> np.ndarray:
+    """Predicted class of each image: the argmax of the model's scores, int64 (N,)."""
+    proba = predict_proba(model, images, batch_size=batch_size, device=device)
+    return proba.argmax(axis=1).astype(np.int64)
+
+
+def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of int, shape (N,)
+    num_classes : int, optional
+        Defaults to ``max(y_true.max(), y_pred.max()) + 1``.
+
+    Returns
+    -------
+    ndarray of int64, shape (num_classes, num_classes)
+        ``cm[i, j]`` = number of examples of class ``i`` predicted as ``j``; the
+        diagonal holds the correct ones, ``cm.trace() / cm.sum()`` is the accuracy.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+    array([[1, 0, 0],
+           [0, 1, 1],
+           [0, 0, 1]])
+    """
+    t = _as_array(y_true, "y_true", ndim=1, allow_empty=True)
+    p = _as_array(y_pred, "y_pred", ndim=1, allow_empty=True)
+    for name, a in (("y_true", t), ("y_pred", p)):
+        if a.size and (a.dtype.kind not in "iu" or a.min() < 0):
+            raise ValueError(f"{name} must hold non-negative integer class labels, got {a.dtype} values")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(t)} and {len(p)}")
+    t, p = t.astype(np.int64), p.astype(np.int64)
+    if num_classes is None:
+        num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    k = _check_int(num_classes, "num_classes", minimum=1)
+    if t.size and max(t.max(), p.max()) >= k:
+        raise ValueError(f"labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
