@@ -27,8 +27,11 @@ $(VENV)/.dev-installed: $(VENV)/.course-installed
 install: $(VENV)/.course-installed
 install-dev: $(VENV)/.dev-installed
 
+# jupyter/ holds the course's Jupyter configuration (no news pop-up, no update checks,
+# no network calls from the extension manager); it goes first on JUPYTER_CONFIG_PATH.
 lab: install
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) notebooks/
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	    $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) notebooks/
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,413 @@
+"""Operate a cnnlab explorer in the page the way a person does, and watch what it redraws.
+
+An explorer is the ``.cnnlab-explorer`` box that ``cnnlab.widgets.Explorer`` renders:
+its controls (ipywidgets 8 views) and one ``.widget-output`` holding the readouts
+(HTML) and the figure (a PNG ``<img>``). :func:`controls_of` lists the controls with
+their kind, description and current value as the page shows them; :func:`operate`
+changes one control with the gesture a person would use (arrow key on a slider
+handle, a mouse drag, a click on a toggle button, a pick in a dropdown, typing into a
+field) and returns what the page did: the time from the input event to the decoded new
+figure, and the figure/readouts/error before and after.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: ipywidgets 8 view classes of the controls an explorer may hold
+CONTROL_SELECTOR = ", ".join([
+    ".widget-slider",
+    ".widget-dropdown",
+    ".widget-toggle-buttons",
+    ".widget-checkbox",
+    ".widget-play",
+    ".widget-text",
+    ".widget-textarea",
+    ".widget-radio",
+    ".widget-select",
+    ".widget-button",
+])
+
+_LIST_CONTROLS = r"""
+(root, selector) => {
+  const out = root.querySelector(':scope > .widget-output');
+  const nodes = [...root.querySelectorAll(selector)].filter(el => !(out && out.contains(el)));
+  const kinds = ['widget-slider', 'widget-dropdown', 'widget-toggle-buttons', 'widget-checkbox',
+                 'widget-play', 'widget-textarea', 'widget-text', 'widget-radio', 'widget-select',
+                 'widget-button'];
+  const clean = (t) => (t || '').replace(/[\u00a0\u200b]/g, (c) => c === '\u00a0' ? ' ' : '').trim();
+  return nodes.map((el, index) => {
+    const kind = kinds.find(k => el.classList.contains(k)).replace('widget-', '');
+    const label = el.querySelector(':scope > .widget-label');
+    let description = label ? clean(label.textContent) : '';
+    let value = null, disabled = false, options = null, min = null, max = null;
+    if (kind === 'slider') {
+      const handle = el.querySelector('.noUi-handle');
+      const target = el.querySelector('.noUi-target');
+      value = clean(el.querySelector('.widget-readout').textContent);
+      disabled = target.hasAttribute('disabled');
+      min = parseFloat(handle.getAttribute('aria-valuemin'));
+      max = parseFloat(handle.getAttribute('aria-valuemax'));
+    } else if (kind === 'dropdown' || kind === 'select') {
+      const select = el.querySelector('select');
+      options = [...select.options].map(o => clean(o.textContent));
+      value = select.selectedIndex >= 0 ? options[select.selectedIndex] : null;
+      disabled = select.disabled;
+    } else if (kind === 'toggle-buttons' || kind === 'radio') {
+      const buttons = [...el.querySelectorAll(kind === 'radio' ? 'label' : 'button')];
+      options = buttons.map(b => clean(b.textContent));
+      const active = kind === 'radio'
+        ? buttons.findIndex(b => b.querySelector('input').checked)
+        : buttons.findIndex(b => b.classList.contains('mod-active'));
+      value = active >= 0 ? options[active] : null;
+      disabled = buttons.every(b => b.disabled || (b.querySelector('input') || {}).disabled);
+    } else if (kind === 'checkbox') {
+      const input = el.querySelector('input[type=checkbox]');
+      description = clean(el.querySelector('.widget-label-basic span').textContent);
+      value = input.checked;
+      disabled = input.disabled;
+    } else if (kind === 'play') {
+      description = description || 'play';
+      disabled = el.querySelector('button').disabled;
+    } else if (kind === 'text') {
+      const input = el.querySelector('input');
+      value = input.value;
+      disabled = input.disabled;
+    } else if (kind === 'textarea') {
+      const input = el.querySelector('textarea');
+      value = input.value;
+      disabled = input.disabled;
+    } else if (kind === 'button') {
+      description = clean(el.textContent);
+      disabled = el.disabled;
+    }
+    return {index, kind, description, value, disabled, options, min, max};
+  });
+}
+"""
+
+#: installs a probe on one explorer: it notes the first input event of the given
+#: types (t0) and the moment a *new* figure <img> is decoded, or a new error box
+#: appears, in the explorer's output (t1)
+_ARM = r"""
+(root, events) => {
+  const out = root.querySelector(':scope > .widget-output');
+  const probe = {t0: null, t1: null, src: null, error: null, events,
+                 oldImg: out.querySelector('img'), oldError: out.querySelector('.cnnlab-error')};
+  if (root.__cnnlabProbe && root.__cnnlabProbe.stop) root.__cnnlabProbe.stop();
+  root.__cnnlabProbe = probe;
+  const arm = () => { if (probe.t0 === null) probe.t0 = performance.now(); };
+  const check = () => {
+    if (probe.t1 !== null) return;
+    const err = out.querySelector('.cnnlab-error');
+    if (err && err !== probe.oldError) {
+      probe.t1 = performance.now(); probe.error = err.textContent.trim(); probe.stop(); return;
+    }
+    const img = out.querySelector('img');
+    if (img && img !== probe.oldImg && img !== probe.seen) {
+      probe.seen = img;
+      img.decode().then(() => {
+        if (probe.t1 === null && img.isConnected) {
+          probe.t1 = performance.now(); probe.src = img.src; probe.stop();
+        }
+      }).catch(() => {});
+    }
+  };
+  const observer = new MutationObserver(check);
+  probe.stop = () => {
+    observer.disconnect();
+    for (const type of events) root.removeEventListener(type, arm, true);
+  };
+  for (const type of events) root.addEventListener(type, arm, true);
+  observer.observe(out, {childList: true, subtree: true, attributes: true});
+}
+"""
+
+_VIEW = r"""
+(root) => {
+  const out = root.querySelector(':scope > .widget-output');
+  const img = out.querySelector('img');
+  const err = out.querySelector('.cnnlab-error');
+  const text = [...out.querySelectorAll('.jp-RenderedHTMLCommon, .jp-RenderedHTML')]
+    .map(e => e.innerText).join('\n');
+  const readouts = {};
+  for (const el of out.querySelectorAll('[class*="cnnlab-"]')) {
+    for (const cls of el.classList) {
+      if (cls.startsWith('cnnlab-') && !(cls in readouts)) readouts[cls] = el.innerText.trim();
+    }
+  }
+  const data = {};
+  for (const el of out.querySelectorAll('.cnnlab-readout')) {
+    for (const a of el.attributes) {
+      const key = a.name.slice(5);
+      if (a.name.startsWith('data-') && !(key in data)) data[key] = a.value;
+    }
+  }
+  const selected = [...out.querySelectorAll('.cnnlab-cell.sel')].map(c => c.getAttribute('data-index'));
+  return {src: img ? img.src : null, error: err ? err.textContent.trim() : null, text, readouts, data,
+          selected};
+}
+"""
+
+
+@dataclass
+class Control:
+    index: int
+    kind: str
+    description: str
+    value: object
+    disabled: bool
+    options: list | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.description or f"{self.kind} #{self.index}"
+
+
+@dataclass
+class Change:
+    """What one gesture did to the page."""
+
+    control: str
+    gesture: str
+    before: dict
+    after: dict
+    latency_ms: float | None
+    error: str | None = None
+    values_before: dict = field(default_factory=dict)
+    values_after: dict = field(default_factory=dict)
+
+    @property
+    def figure_changed(self) -> bool:
+        return self.after["src"] is not None and self.after["src"] != self.before["src"]
+
+    @property
+    def page_changed(self) -> bool:
+        return (self.figure_changed or self.after["text"] != self.before["text"]
+                or self.after["error"] != self.before["error"])
+
+
+def controls_of(explorer) -> list[Control]:
+    return [Control(**c) for c in explorer.evaluate(_LIST_CONTROLS, CONTROL_SELECTOR)]
+
+
+def values_of(explorer) -> dict:
+    return {c.name: c.value for c in controls_of(explorer) if c.kind not in ("play", "button")}
+
+
+def view_of(explorer) -> dict:
+    return explorer.evaluate(_VIEW)
+
+
+_STATE = f"""
+(root, selector) => {{
+  const controls = ({_LIST_CONTROLS})(root, selector);
+  const view = ({_VIEW})(root);
+  const p = root.__cnnlabProbe;
+  const probe = p ? {{t0: p.t0, t1: p.t1, src: p.src, error: p.error}} : null;
+  return {{controls, view, probe}};
+}}
+"""
+
+
+def state_of(explorer):
+    """(values, view, probe) in one round trip."""
+    state = explorer.evaluate(_STATE, CONTROL_SELECTOR)
+    values = {c["description"] or f"{c['kind']} #{c['index']}": c["value"]
+              for c in state["controls"] if c["kind"] not in ("play", "button")}
+    return values, state["view"], state["probe"]
+
+
+def control_locator(explorer, control: Control):
+    return explorer.locator(CONTROL_SELECTOR).nth(control.index)
+
+
+def _number(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return text
+    return int(value) if value.is_integer() else value
+
+
+def slider_key_gesture(explorer, control: Control, arm):
+    """Focus the slider's handle and press an arrow key (towards the side with room)."""
+    handle = control_locator(explorer, control).locator(".noUi-handle")
+    key = "ArrowRight" if _number(control.value) < control.max else "ArrowLeft"
+    handle.focus()
+    arm(["keydown"])
+    handle.press(key)
+    return f"key {key}"
+
+
+def slider_drag_gesture(explorer, control: Control, arm, fraction: float = 0.5):
+    """Drag the handle with the mouse to ``fraction`` of the track (or to the far end)."""
+    page = explorer.page
+    element = control_locator(explorer, control)
+    handle = element.locator(".noUi-handle")
+    track = element.locator(".noUi-base")
+    handle.scroll_into_view_if_needed()
+    hbox, tbox = handle.bounding_box(), track.bounding_box()
+    start_x, y = hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2
+    target_x = tbox["x"] + fraction * tbox["width"]
+    if abs(target_x - start_x) < tbox["width"] / 8:  # already there: drag to the far end
+        far = 0.95 if start_x < tbox["x"] + tbox["width"] / 2 else 0.05
+        target_x = tbox["x"] + far * tbox["width"]
+    page.mouse.move(start_x, y)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(start_x + (target_x - start_x) * step / 8, y)
+    arm(["mouseup"])
+    page.mouse.up()
+    return "mouse drag"
+
+
+def slider_type_gesture(explorer, control: Control, arm, value):
+    """Click the slider's readout, type a value, press Enter (ipywidgets' editable readout)."""
+    readout = control_locator(explorer, control).locator(".widget-readout")
+    readout.click()
+    explorer.page.keyboard.press("Control+A")
+    explorer.page.keyboard.type(str(value))
+    arm(["keydown"])
+    explorer.page.keyboard.press("Enter")
+    return f"typed {value}"
+
+
+def _next(control: Control, option):
+    if option is not None:
+        return option
+    index = control.options.index(control.value) if control.value in control.options else -1
+    return control.options[(index + 1) % len(control.options)]
+
+
+def pick_gesture(explorer, control: Control, arm, option=None):
+    """Pick another entry of a dropdown (the next one by default)."""
+    option = _next(control, option)
+    arm(["change"])
+    control_locator(explorer, control).locator("select").select_option(index=control.options.index(option))
+    return f"picked {option!r}"
+
+
+def toggle_gesture(explorer, control: Control, arm, option=None):
+    """Click another toggle button (the next one by default)."""
+    option = _next(control, option)
+    button = control_locator(explorer, control).locator("button").nth(control.options.index(option))
+    arm(["click"])
+    button.click()
+    return f"clicked {option!r}"
+
+
+def radio_gesture(explorer, control: Control, arm, option=None):
+    option = _next(control, option)
+    radio = control_locator(explorer, control).locator("input").nth(control.options.index(option))
+    arm(["click"])
+    radio.check()
+    return f"chose {option!r}"
+
+
+def checkbox_gesture(explorer, control: Control, arm):
+    box = control_locator(explorer, control).locator("input[type=checkbox]")
+    arm(["click"])
+    box.click()
+    return "click"
+
+
+def text_gesture(explorer, control: Control, arm, value=None):
+    """Type a new value into a text/number field and press Enter."""
+    field = control_locator(explorer, control).locator("input")
+    if value is None:
+        current = _number(control.value)
+        value = current + 1 if isinstance(current, (int, float)) else f"{current}x"
+    field.fill(str(value))
+    arm(["keydown"])
+    field.press("Enter")
+    return f"typed {value!r}"
+
+
+def textarea_gesture(explorer, control: Control, arm, value):
+    """Replace a text area's content (e.g. a kernel's numbers) and leave the field."""
+    area = control_locator(explorer, control).locator("textarea")
+    area.click()
+    explorer.page.keyboard.press("Control+A")
+    arm(["input"])
+    explorer.page.keyboard.insert_text(str(value))
+    area.blur()
+    return f"typed {value!r}"
+
+
+def button_gesture(explorer, control: Control, arm):
+    button = control_locator(explorer, control)
+    arm(["click"])
+    button.click()
+    return "click"
+
+
+def play_gesture(explorer, control: Control, arm):
+    """Press play; the first redraw it causes is the one measured (stop it afterwards)."""
+    button = control_locator(explorer, control).locator("button").first
+    arm(["click"])
+    button.click()
+    return "play"
+
+
+DEFAULT_GESTURES = {
+    "slider": slider_key_gesture,
+    "dropdown": pick_gesture,
+    "select": pick_gesture,
+    "toggle-buttons": toggle_gesture,
+    "radio": radio_gesture,
+    "checkbox": checkbox_gesture,
+    "text": text_gesture,
+    "button": button_gesture,
+    "play": play_gesture,
+}
+
+
+class NoRedraw(AssertionError):
+    pass
+
+
+def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_000, **kwargs) -> Change:
+    """Apply ``gesture`` (default: the control kind's) and wait for the explorer to redraw."""
+    gesture = gesture or DEFAULT_GESTURES.get(control.kind)
+    if gesture is None:
+        raise ValueError(f"no default gesture for a {control.kind} control ({control.name})")
+    page = explorer.page
+    values_before, before, _ = state_of(explorer)
+    root = explorer.element_handle()
+    label = gesture(explorer, control, lambda events: explorer.evaluate(_ARM, events), **kwargs)
+    try:
+        page.wait_for_function(
+            "(root) => root.__cnnlabProbe && root.__cnnlabProbe.t1 !== null",
+            arg=root, timeout=timeout_ms, polling=10,
+        )
+    except Exception as exc:  # playwright's TimeoutError
+        raise NoRedraw(
+            f"{control.name}: {label} did not redraw the explorer within {timeout_ms / 1000:.0f}s "
+            f"(values {values_before} -> {values_of(explorer)})"
+        ) from exc
+    values_after, after, probe = state_of(explorer)
+    latency = None if probe["t0"] is None else probe["t1"] - probe["t0"]
+    return Change(control.name, label, before, after, latency, probe["error"],
+                  values_before, values_after)
+
+
+def wait_settled(explorer, quiet_ms: int = 400, timeout_ms: int = 15_000) -> None:
+    """Wait until the explorer's output has not changed for ``quiet_ms`` (after Play)."""
+    explorer.page.wait_for_function(
+        r"""([root, quiet]) => {
+          const out = root.querySelector(':scope > .widget-output');
+          const now = performance.now();
+          const img = out.querySelector('img');
+          const key = img ? img.src.length + ':' + img.src.slice(-64) : '';
+          if (root.__settle === undefined || root.__settle.key !== key) { root.__settle = {key, since: now}; return false; }
+          return now - root.__settle.since > quiet;
+        }""",
+        arg=[explorer.element_handle(), quiet_ms], timeout=timeout_ms, polling=50,
+    )
+
+
+def numbers_in(text: str) -> list[float]:
+    return [float(m) for m in re.findall(r"-?\d+(?:\.\d+)?", text)]

@@ -1,0 +1,141 @@
+"""Fixtures for the browser suite: one JupyterLab server and one Chromium for all of it.
+
+Chromium is Debian's ``chromium`` package (``.ci/run`` installs it), driven through
+Python ``playwright`` with ``executable_path`` -- never ``playwright install``.
+Without Chromium the suite is skipped with the reason, except where
+``CNNLAB_REQUIRE_BROWSER=1`` (CI), where that is a failure.
+
+The server serves a temporary copy of ``notebooks/`` and ``assignments/`` so nothing
+a test does in the browser (running, editing, saving, validating) touches the repo.
+Its Jupyter, IPython and matplotlib state lives in the session's temporary directory
+set up by the root ``conftest.py``; the server inherits it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import statistics
+
+import pytest
+
+from ._labdriver import ARTIFACTS, CHROMIUM_ARGS, REPO, Lab, LabServer, chromium_path
+
+REQUIRE = os.environ.get("CNNLAB_REQUIRE_BROWSER", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config, items):
+    here = pathlib.Path(__file__).parent
+    for item in items:
+        if here in pathlib.Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _unavailable(reason: str):
+    if REQUIRE:
+        pytest.fail(f"CNNLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="package")
+def chromium():
+    path = chromium_path()
+    if path is None:
+        _unavailable(
+            "Chromium not found at /usr/bin/chromium (install the Debian package "
+            "'chromium', as .ci/run does, or set CNNLAB_CHROMIUM)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("Python playwright is not installed (pip install -e '.[dev]')")
+    return path
+
+
+@pytest.fixture(scope="package")
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="package")
+def course_root(tmp_path_factory):
+    """A throw-away copy of the course directory: notebooks, assignments and their sources."""
+    root = tmp_path_factory.mktemp("lab-root")
+    for name in ("notebooks", "assignments", "solutions"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        else:
+            (root / name).mkdir()
+    if (REPO / "nbgrader_config.py").exists():
+        shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    return root
+
+
+@pytest.fixture(scope="package")
+def lab_server(chromium, course_root, artifacts):
+    server = LabServer(course_root, artifacts / "jupyter-lab.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    try:
+        instance = manager.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+    finally:
+        manager.stop()
+
+
+@pytest.fixture(scope="package")
+def lab(browser, lab_server):
+    """The one JupyterLab tab the suite works in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        yield Lab(page, lab_server).load()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def clean_lab(lab):
+    """``lab`` with no dialogs left over, and all kernels shut down afterwards."""
+    lab.close_dialogs()
+    yield lab
+    lab.close_dialogs()
+    lab.shutdown_all_kernels()
+
+
+@pytest.fixture(scope="package")
+def timings(artifacts):
+    """Per-explorer latencies (ms) collected by the explorer tests; written at the end."""
+    collected: dict[str, dict] = {}
+    yield collected
+    if not collected:
+        return
+    summary = {}
+    for name, record in sorted(collected.items()):
+        samples = record["samples_ms"]
+        summary[name] = {
+            **record,
+            "n": len(samples),
+            "median_ms": round(statistics.median(samples), 1),
+            "max_ms": round(max(samples), 1),
+        }
+    (artifacts / "timings.json").write_text(json.dumps(summary, indent=2) + "\n")
