@@ -25,7 +25,7 @@ __all__ = [
     "System", "PropertyCheck", "LTIReport",
     "echo", "lowpass", "moving_average_system", "squarer", "modulator", "clipper", "offset",
     "black_boxes", "unit_impulse", "delay", "impulse_response", "respond_by_convolution",
-    "check_linearity", "check_time_invariance", "check_lti",
+    "check_linearity", "check_time_invariance", "check_lti", "translate", "equivariance_error",
 ]
 
 
@@ -451,3 +451,80 @@ def check_lti(system, n=32, *, trials=10, seed=0, tol=1e-9):
         check_linearity(system, n, trials=trials, seed=seed, tol=tol),
         check_time_invariance(system, n, trials=max(1, trials // 2), seed=seed, tol=tol),
     )
+
+
+# --------------------------------------------------------------------------- 2-D: translation
+def translate(image, dy, dx):
+    """Shift an image ``dy`` rows down and ``dx`` columns right, filling with zeros (no wrap-around).
+
+    The 2-D analogue of :func:`delay`: ``out[i, j] = image[i − dy, j − dx]`` where that
+    index exists, else 0. Negative shifts move up / left.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``image``.
+
+    Examples
+    --------
+    >>> translate(np.arange(1, 10).reshape(3, 3), 1, -1)
+    array([[0., 0., 0.],
+           [2., 3., 0.],
+           [5., 6., 0.]])
+    """
+    image = _as_array(image, "image", ndim=2).astype(np.float64)
+    dy = _check_int(dy, "dy")
+    dx = _check_int(dx, "dx")
+    out = np.zeros_like(image)
+    h, w = image.shape
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
+    src = image[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
+    out[max(0, dy): max(0, dy) + src.shape[0], max(0, dx): max(0, dx) + src.shape[1]] = src
+    return out
+
+
+def equivariance_error(op, image, dy, dx, *, border=0):
+    """Translation equivariance, measured: ``op(translate(image)) − translate(op(image))``.
+
+    Parameters
+    ----------
+    op : callable
+        Maps a 2-D image to a 2-D feature map of the same shape (e.g. a 'same'-padded
+        convolution).
+    image : array_like, 2-D
+    dy, dx : int
+        The shift.
+    border : int
+        Width of the frame ignored around the shifted region: the pixels whose window
+        reached past the image edge (``k // 2`` for a k×k 'same' convolution).
+
+    Returns
+    -------
+    (difference, interior_max) : (numpy.ndarray, float)
+        The full difference map, and its largest magnitude away from the borders, where
+        the two sides must agree (0 up to round-off for a convolution).
+
+    Examples
+    --------
+    >>> from cnnlab import conv2d, kernels
+    >>> img = np.random.default_rng(0).random((12, 12))
+    >>> op = lambda im: conv2d(im[None, None], kernels.sobel()[None, None], padding=1)[0, 0]
+    >>> diff, interior = equivariance_error(op, img, 2, -3, border=1)
+    >>> bool(interior < 1e-12), bool(np.abs(diff).max() > 0.1)   # only the borders differ
+    (True, True)
+    """
+    if not callable(op):
+        raise TypeError(f"op must be callable, got {op!r}")
+    image = _as_array(image, "image", ndim=2).astype(np.float64)
+    border = _check_int(border, "border", minimum=0)
+    a = np.asarray(op(translate(image, dy, dx)), dtype=np.float64)
+    b = translate(np.asarray(op(image), dtype=np.float64), dy, dx)
+    if a.shape != image.shape or b.shape != image.shape:
+        raise ValueError(f"op must keep the image shape {image.shape}, got {a.shape}")
+    diff = a - b
+    h, w = image.shape
+    top, bottom = max(0, dy) + border, h - max(0, -dy) - border
+    left, right = max(0, dx) + border, w - max(0, -dx) - border
+    interior = diff[max(top, 0):max(bottom, 0), max(left, 0):max(right, 0)]
+    return diff, float(np.max(np.abs(interior), initial=0.0))

@@ -164,3 +164,175 @@ def test_widgets_import_does_not_import_torch():
     code = "import sys, cnnlab.widgets; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------- lesson 01
+def test_moving_average_explorer_every_control():
+    from cnnlab.widgets import MovingAverageExplorer
+
+    ex = MovingAverageExplorer(duration=0.25)
+    assert {"cnnlab-moving-average-explorer"} <= classes(ex)
+    assert ex.player_smooth.value[:4] == b"RIFF" and len(ex.player_smooth.value) == 44 + 2 * 2000
+    first = ex.player_smooth.value
+    ex.width.value = 9
+    assert ex.result.snr_smooth > ex.result.snr_noisy + 3 and ex.player_smooth.value != first
+    assert ex.result.first_null_hz == pytest.approx(8000 / 9)
+    ex.width.value = 1
+    np.testing.assert_allclose(ex.result.smooth, ex.result.noisy)
+    assert "width 1 changes nothing" in ex.rendered_html
+    ex.noise.value = 0.0
+    assert ex.result.snr_noisy == float("inf")
+    ex.frequency.value = 1000.0
+    ex.width.value = 8                        # rate / width = 1000 Hz: the tone itself is removed
+    assert np.max(np.abs(ex.result.smooth[8:-8])) < 1e-9 and abs(ex.result.snr_smooth) < 0.1
+    assert 'data-snr-smooth=' in ex.rendered_html and ex.rendered_png[:4] == b"\x89PNG"
+
+
+def test_flip_shift_add_explorer_every_control():
+    from cnnlab.widgets import FlipShiftAddExplorer
+
+    ex = FlipShiftAddExplorer()
+    assert ex.result.geometry.output.size == 11 and ex.t.max == 10
+    ex.t.value = 9
+    assert ex.result.terms.endswith("= 5/3") and ex.result.revealed.size == 10
+    ex.stride.value, ex.padding.value = 2, 1                # seed case S = 2, P = 1
+    assert ex.t.max == 4 and ex.t.value == 4
+    assert [fmt(v) for v in ex.result.geometry.output] == ["1", "2", "2", "2", "5/3"]
+    assert 'data-length="5"' in ex.rendered_html
+    ex.h_text.value = "1, 2, 3"
+    ex.operation.value = "correlation"
+    np.testing.assert_array_equal(ex.result.geometry.applied, [1, 2, 3])
+    ex.operation.value = "convolution"
+    np.testing.assert_array_equal(ex.result.geometry.applied, [3, 2, 1])
+    ex.play.value = 1
+    assert ex.result.t == 1 and ex.result.terms.startswith("y[1] = ")
+    ex.x_text.value = "1 2 x"
+    assert ex.result is None and "'x' is not a number" in ex.error
+    assert "cnnlab-error" in ex.rendered_html and ex.rendered_png is None
+    ex.x_text.value = "1 2"
+    ex.padding.value = 0
+    assert "no output position fits" in ex.error
+    ex.x_text.value = "1/0"
+    assert "'1/0' is not a number" in ex.error
+    ex.x_text.value = ""
+    assert "type some numbers" in ex.error
+    ex.x_text.value = "4 5 6 7"
+    assert ex.error is None and ex.result.geometry.output.tolist() == [28.0]
+
+
+# --------------------------------------------------------------------- lesson 02
+def test_lti_explorer_every_control():
+    from cnnlab.widgets import LTIExplorer
+
+    ex = LTIExplorer()
+    ex.length.value = 16
+    verdicts = {}
+    for name in ("box A", "box B", "box C", "box D", "moving average (width 3)", "offset (+1)"):
+        ex.system.value = name
+        verdicts[name] = ex.result.report.is_lti
+        if ex.result.report.is_lti:
+            assert ex.result.convolution_error < 1e-12   # proof by code: LTI => convolution
+        else:
+            assert ex.result.convolution_error > 1e-3    # (with the default sine input)
+    assert verdicts == {"box A": True, "box B": False, "box C": True, "box D": False,
+                        "moving average (width 3)": True, "offset (+1)": False}
+    assert len(ex.system.options) == 11
+    ex.system.value = "box D"
+    for signal in ex.signal.options:
+        ex.signal.value = signal
+        assert ex.result.x.size == ex.length.value
+    ex.length.value = 40
+    assert ex.result.h.size == 40 and 'data-lti="false"' in ex.rendered_html
+    assert "cnnlab-lti-explorer" in classes(ex)
+
+
+def test_dice_explorer_every_control():
+    from fractions import Fraction
+
+    from cnnlab.widgets import DiceExplorer
+
+    ex = DiceExplorer()
+    pmf = ex.result.pmf
+    assert [pmf[t] for t in range(2, 13)] == [Fraction(min(t - 1, 13 - t), 36) for t in range(2, 13)]
+    gap2 = ex.result.normal_gap
+    ex.dice.value = 12
+    assert ex.result.normal_gap < gap2 / 4 and sum(ex.result.pmf.values()) == 1
+    assert ex.result.mean == 42 and ex.result.variance == Fraction(12 * 35, 12)
+    ex.sides.value = 2
+    ex.dice.value = 1
+    assert ex.result.pmf == {1: Fraction(1, 2), 2: Fraction(1, 2)}
+    assert 'data-values="2"' in ex.rendered_html
+
+
+# --------------------------------------------------------------------- lesson 04
+def test_kernel_playground_presets_cells_and_display():
+    import cnnlab
+    from cnnlab.widgets import KernelPlayground
+    from cnnlab.widgets.images import PRESETS
+
+    img = np.random.default_rng(0).random((20, 24))
+    ex = KernelPlayground(image=img)
+    n0 = ex.updates
+    for name in list(PRESETS)[::-1]:
+        ex.preset.value = name
+        np.testing.assert_array_equal(ex.result.kernel, PRESETS[name])
+        ref = cnnlab.conv2d(img[None, None], PRESETS[name][None, None], padding=1)[0, 0]
+        np.testing.assert_allclose(ex.result.response, ref)
+    assert ex.updates - n0 == len(PRESETS)            # one redraw per preset, not nine
+    ex.preset.value = "identity"
+    np.testing.assert_allclose(ex.result.response, img)
+    assert "sums to 1" in ex.rendered_html
+    for r in range(3):
+        for c in range(3):
+            ex.cells[r][c].value = float(3 * r + c)
+            assert ex.result.kernel[r, c] == 3 * r + c
+    assert ex.preset.value == "custom"
+    for show in ("magnitude", "image", "signed"):
+        ex.show.value = show
+        assert ex.result.show == show and ex.rendered_png is not None
+    ex.preset.value = "custom"                          # choosing 'custom' keeps the kernel
+    assert ex.result.kernel[2, 2] == 8
+    with pytest.raises(ValueError, match="preset must be one of"):
+        KernelPlayground(image=img, preset="blur")
+    with pytest.raises(ValueError, match="image must be a 2-D grey image"):
+        KernelPlayground(image=np.zeros((2, 2, 3)))
+
+
+def test_gabor_explorer_every_control():
+    import cnnlab
+    from cnnlab.widgets import GaborExplorer
+
+    img = np.random.default_rng(1).random((30, 28))
+    ex = GaborExplorer(image=img)
+    for name, value in (("theta", 0.0), ("omega", 1.2), ("phi", np.pi / 2), ("alpha", 0.1), ("beta", 0.02),
+                        ("size", 9)):
+        getattr(ex, name).value = value
+    p = ex.result.params
+    expected = cnnlab.kernels.gabor(9, 0.0, 1.2, p["phi"], 0.1, 0.02)
+    np.testing.assert_allclose(ex.result.kernel, expected)
+    ref = cnnlab.conv2d(img[None, None], expected[None, None], padding="same")[0, 0]
+    np.testing.assert_allclose(ex.result.response, ref, rtol=1e-4, atol=1e-4)    # float32 inside
+    assert np.allclose(ex.result.kernel, ex.result.kernel[:, ::-1])              # φ = π/2: even
+    assert 'data-theta-deg="0.0"' in ex.rendered_html and "wavelength 2π/ω = 5.24" in ex.rendered_html
+
+
+def test_equivariance_explorer_every_control():
+    from cnnlab.widgets import EquivarianceExplorer
+
+    img = np.random.default_rng(2).random((40, 36))
+    ex = EquivarianceExplorer(image=img)
+    def check():
+        r = ex.result
+        assert r.interior_error < 1e-12 and np.abs(r.difference).max() > 0
+        np.testing.assert_allclose(r.conv_of_shifted - r.shifted_conv, r.difference)
+
+    for kernel in ex.kernel.options:
+        ex.kernel.value = kernel
+        check()
+    for dy, dx in ((3, -5), (-7, 0), (0, 9)):
+        with ex.hold_updates():
+            ex.dy.value, ex.dx.value = dy, dx
+        check()
+    ex.dy.value, ex.dx.value = 0, 0
+    assert np.abs(ex.result.difference).max() == 0
+    assert 'data-border-pixels="0"' in ex.rendered_html

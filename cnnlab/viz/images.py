@@ -79,7 +79,7 @@ def show_image(img, *, ax=None, title=None, cmap="gray", vmin=None, vmax=None, c
     return ax
 
 
-def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cmap=None):
+def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cmap=None, percentile=100.0):
     """Show a filter response: signed maps on a diverging scale centred at 0 (red +, blue −).
 
     Parameters
@@ -88,6 +88,9 @@ def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cm
     signed : bool
         Diverging colours symmetric around 0 (default); ``False`` shows magnitudes in grey
         levels from 0 to the maximum.
+    percentile : float
+        Scale colours to this percentile of ``|fm|`` instead of its maximum (e.g. 99.5, so
+        a few strong pixels do not wash out the rest); values beyond it saturate.
 
     Returns
     -------
@@ -99,9 +102,13 @@ def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cm
     >>> ax = show_feature_map([[-2.0, 1.0]], ax=Figure().add_subplot())
     >>> ax.images[0].get_clim()
     (-2.0, 2.0)
+    >>> show_feature_map([[-2.0, 1.0]], ax=Figure().add_subplot(), percentile=50).images[0].get_clim()
+    (-1.5, 1.5)
     """
     fm = _as_array(fm, "fm", ndim=2).astype(np.float64)
-    vmax = float(np.max(np.abs(fm))) or 1.0
+    if not (isinstance(percentile, (int, float)) and 0 < percentile <= 100):
+        raise ValueError(f"percentile must be a number in (0, 100], got {percentile!r}")
+    vmax = float(np.percentile(np.abs(fm), percentile)) or float(np.max(np.abs(fm))) or 1.0
     if signed:
         return show_image(fm, ax=ax, title=title, cmap=cmap or "RdBu_r", vmin=-vmax, vmax=vmax,
                           colorbar=colorbar)

@@ -104,8 +104,18 @@ def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, col
     return ax
 
 
-def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=None):
-    """Plot the magnitude spectrum of ``x`` in decibels (real FFT, Hann window).
+def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=None, nperseg=None):
+    """Plot the magnitude spectrum of ``x`` in decibels (Hann window).
+
+    Parameters
+    ----------
+    x : array_like, 1-D
+    rate : int
+        Samples per second.
+    nperseg : int, optional
+        Average the power of half-overlapping segments of this length (Welch's method):
+        a smoother curve with ``nperseg // 2 + 1`` points. Default: one periodogram of
+        the whole signal.
 
     Returns
     -------
@@ -120,11 +130,20 @@ def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=
     >>> f, db = ax.lines[0].get_data()
     >>> float(f[np.argmax(db)])
     1000.0
+    >>> ax = plot_spectrum(tone, 8000, ax=Figure().add_subplot(), nperseg=64)
+    >>> ax.lines[0].get_xdata().size
+    33
     """
     x = _as_array(x, "x", ndim=1).astype(np.float64)
     rate = _check_int(rate, "rate", minimum=1)
-    spec = np.abs(np.fft.rfft(x * np.hanning(x.size))) / max(1, x.size)
-    freqs = np.fft.rfftfreq(x.size, 1 / rate)
+    seg = x.size if nperseg is None else _check_int(nperseg, "nperseg", minimum=2)
+    if seg > x.size:
+        raise ValueError(f"nperseg must be at most len(x) = {x.size}, got {seg}")
+    window = np.hanning(seg)
+    starts = range(0, x.size - seg + 1, max(seg // 2, 1))
+    power = np.mean([np.abs(np.fft.rfft(x[i:i + seg] * window)) ** 2 for i in starts], axis=0)
+    spec = np.sqrt(power) / seg
+    freqs = np.fft.rfftfreq(seg, 1 / rate)
     ax = get_ax(ax)
     ax.plot(freqs, 20 * np.log10(spec + 1e-12), color=color, alpha=alpha, lw=0.8, label=label)
     ax.set_xlabel("frequency (Hz)")

@@ -6,3 +6,7 @@ ONE import line each.
 """
 from ._base import Explorer
 from .conv import ConvExplorer
+from .signals import FlipShiftAddExplorer, MovingAverageExplorer
+from .systems import LTIExplorer
+from .probability import DiceExplorer
+from .images import EquivarianceExplorer, GaborExplorer, KernelPlayground

@@ -14,11 +14,25 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import re
 import time
 
 import ipywidgets as widgets
 from IPython.display import HTML, Image, clear_output, display
 from matplotlib.figure import Figure
+
+
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel, where ``Output`` captures what is displayed."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _slug(text: str) -> str:
+    """``'P (each side)'`` -> ``'p-each-side'``: a CSS-safe class suffix."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "control"
 
 
 class Explorer:
@@ -40,6 +54,8 @@ class Explorer:
         The persistent figure ``draw`` paints on.
     last_update_s : float
         Seconds the last :meth:`update` took (compute + draw + PNG encoding).
+    rendered_html, rendered_png : str or None, bytes or None
+        What the output area shows now: the readouts (or the error message) and the figure.
     """
 
     #: height of the output area (CSS); subclasses override.
@@ -63,6 +79,8 @@ class Explorer:
         self.widget: widgets.Widget | None = None
         self._held = 0
         self._pending = False
+        self.rendered_html: str | None = None
+        self.rendered_png: bytes | None = None
 
     # -- to implement -----------------------------------------------------------------
     def params(self) -> dict:
@@ -87,6 +105,8 @@ class Explorer:
         self.controls = list(controls)
         for control in self.controls:
             control.observe(self.update, names="value")
+            if getattr(control, "description", ""):  # a stable hook per control for browser tests
+                control.add_class("cnnlab-ctl-" + _slug(control.description))
         if box is None:
             box = widgets.VBox(self.controls, layout=widgets.Layout(min_width="260px"))
         children = [box, self.out] if extra is None else [box, extra, self.out]
@@ -140,17 +160,19 @@ class Explorer:
             self.figure.savefig(buf, format="png", dpi=self.dpi)
             png = buf.getvalue()
         head = None if self.error else self.header(self.result)
-        with self.out:
-            clear_output(wait=True)
-            if self.error is not None:
-                display(HTML(
-                    '<div class="cnnlab-error" style="color:#a00;font-weight:bold;padding:1em">'
-                    f"⚠ {html.escape(self.error)}</div>"
-                ))
-            else:
-                if head:
-                    display(HTML(head))
-                display(Image(data=png, format="png"))
+        if self.error is not None:
+            self.rendered_html = ('<div class="cnnlab-error" style="color:#a00;font-weight:bold;padding:1em">'
+                                  f"⚠ {html.escape(self.error)}</div>")
+        else:
+            self.rendered_html = head
+        self.rendered_png = png
+        if _in_kernel():  # outside a kernel (pytest, scripts) Output would print to stdout instead
+            with self.out:
+                clear_output(wait=True)
+                if self.rendered_html:
+                    display(HTML(self.rendered_html))
+                if png is not None:
+                    display(Image(data=png, format="png"))
         self.last_update_s = time.perf_counter() - start
 
     def _ipython_display_(self):

@@ -264,7 +264,7 @@ class ConvExplorer(Explorer):
     >>> ex.stride.value, ex.padding.value = 2, 1
     >>> [fmt(v) for v in ex.result.geometry.output]
     ['1', '2', '2', '2', '5/3']
-    >>> ex.dilation.value = 6                # the kernel no longer fits
+    >>> ex.kernel_size.value, ex.dilation.value = 7, 4     # the kernel no longer fits
     >>> ex.result is None and "no output position fits" in ex.error
     True
     """

@@ -1,0 +1,130 @@
+"""Benchmark: in-kernel time from a control change to a finished redraw, per explorer.
+
+Run:  .venv/bin/python bench/widgets.py [--repeat R] [--only NAME ...]
+
+Every ``Explorer`` subclass in the modules of ``cnnlab.widgets`` is found automatically
+(helpers register nothing: adding a module with an explorer is enough). Each explorer is
+built with ``cls.bench_instance()`` if it defines that classmethod, else ``cls()``; then
+every one of its controls is moved back and forth between two valid values ``R`` times.
+Setting ``control.value`` runs the whole update synchronously (compute, matplotlib draw,
+PNG encoding, HTML readouts), so the wall time of the assignment is the in-kernel
+latency a student waits for before the browser can show the new figure.
+
+Printed per explorer: the median over all changes, the slowest control's median, and the
+ratio of the median to the 100 ms goal (issue 4). On a shared machine the absolute
+figures move with the load; the ranking and ratios are what to compare.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import statistics
+import sys
+import time
+import warnings
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+warnings.filterwarnings("ignore")
+
+GOAL_S = 0.100
+
+
+def _parse():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="changes per control and direction (default 5)")
+    parser.add_argument("--only", nargs="*", default=None, help="explorer class names to run")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be positive")
+    return args
+
+
+def discover():
+    """Import every module of cnnlab.widgets and return the Explorer subclasses, by name."""
+    import cnnlab.widgets as pkg
+    from cnnlab.widgets import Explorer
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{pkg.__name__}.{info.name}")
+    found, todo = {}, list(Explorer.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith("cnnlab.widgets"):
+            found[cls.__name__] = cls
+    return dict(sorted(found.items()))
+
+
+def other_value(control):
+    """A valid value different from the current one, or None when the control cannot be moved."""
+    import ipywidgets as w
+
+    v = control.value
+    if isinstance(control, (w.IntSlider, w.FloatSlider, w.BoundedIntText, w.BoundedFloatText)):
+        step = control.step or 1
+        up = v + step
+        return up if up <= control.max else (v - step if v - step >= control.min else None)
+    if isinstance(control, (w.Dropdown, w.ToggleButtons, w.RadioButtons, w.Select)):
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        others = [o for o in values if o != v]
+        return others[0] if others else None
+    if isinstance(control, (w.Checkbox, w.ToggleButton)):
+        return not v
+    if isinstance(control, (w.FloatText, w.IntText)):
+        return v + 1
+    return None  # free text: leave it alone
+
+
+def bench_explorer(cls, repeat):
+    """Per-control lists of update times (s) for one explorer."""
+    ex = cls.bench_instance() if hasattr(cls, "bench_instance") else cls()
+    times = {}
+    for control in ex.controls:
+        label = getattr(control, "description", "") or type(control).__name__
+        samples = []
+        for _ in range(repeat):
+            for _direction in range(2):
+                new = other_value(control)
+                if new is None:
+                    break
+                start = time.perf_counter()
+                control.value = new
+                samples.append(time.perf_counter() - start)
+        if samples:
+            times[label] = samples
+    return times
+
+
+def main():
+    args = _parse()
+    classes = discover()
+    if args.only:
+        missing = set(args.only) - set(classes)
+        if missing:
+            sys.exit(f"unknown explorer(s): {', '.join(sorted(missing))}; known: {', '.join(classes)}")
+        classes = {k: v for k, v in classes.items() if k in args.only}
+    print(f"control change -> redraw, in-kernel (median of {2 * args.repeat} changes per control); "
+          f"goal {GOAL_S * 1000:.0f} ms")
+    print(f"{'explorer':32s} {'median ms':>9s} {'slowest control (median ms)':>40s} {'ratio to goal':>13s}")
+    worst = 0.0
+    for name, cls in classes.items():
+        try:
+            times = bench_explorer(cls, args.repeat)
+        except Exception as exc:  # report and go on: one broken explorer must not hide the rest
+            print(f"{name:32s} FAILED: {type(exc).__name__}: {exc}")
+            continue
+        if not times:
+            print(f"{name:32s} no movable controls")
+            continue
+        flat = [t for ts in times.values() for t in ts]
+        med = statistics.median(flat)
+        slow_label, slow = max(((k, statistics.median(v)) for k, v in times.items()), key=lambda kv: kv[1])
+        worst = max(worst, med)
+        print(f"{name:32s} {med * 1000:9.1f} {slow_label[:28]:>30s} ({slow * 1000:6.1f}) {med / GOAL_S:13.2f}")
+    print(f"worst explorer median / goal: {worst / GOAL_S:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Lesson 04 explorers: a 3×3 kernel playground, Gabor filters, and translation equivariance."""
+from __future__ import annotations
+
+import functools
+import html
+import math
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import kernels
+from ..layers import conv2d
+from ..systems import equivariance_error, translate
+from ..viz import fmt, plot_kernel, sample_photo, show_feature_map, show_image
+from ._base import Explorer
+from ._controls import STYLE, slider
+
+__all__ = ["KernelPlayground", "GaborExplorer", "EquivarianceExplorer", "PRESETS", "filter_image"]
+
+
+def _presets():
+    p = {
+        "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], float),
+        "box blur": np.full((3, 3), 1 / 9),
+        "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], float) / 16,
+        "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], float),
+        "Laplacian": np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float),
+        "emboss": np.array([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]], float),
+    }
+    for name, fn in (("Prewitt", kernels.prewitt), ("Sobel", kernels.sobel), ("Scharr", kernels.scharr)):
+        for direction in ("vertical", "horizontal"):
+            p[f"{name} {direction}"] = fn(direction).astype(float)
+    return p
+
+
+#: the kernel playground's presets (3×3 each)
+PRESETS = _presets()
+
+
+@functools.lru_cache(maxsize=4)
+def _photo(downsample):
+    img = sample_photo(downsample=downsample)
+    img.setflags(write=False)
+    return img
+
+
+def filter_image(image, kernel, *, dtype=np.float64):
+    """Cross-correlate a grey image with a kernel, 'same' size (what a CNN layer does).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``image``: ``cnnlab.conv2d(image[None, None], kernel[None, None], padding='same')[0, 0]``.
+
+    Examples
+    --------
+    >>> filter_image(np.ones((4, 4)), PRESETS["Sobel vertical"])[1:3, 1:3]
+    array([[0., 0.],
+           [0., 0.]])
+    """
+    image = np.asarray(image, dtype=dtype)
+    kernel = np.asarray(kernel, dtype=dtype)
+    return conv2d(image[None, None], kernel[None, None], padding="same")[0, 0]
+
+
+def _describe_sum(k):
+    s = float(np.sum(k))
+    if abs(s) < 1e-9:
+        return "sums to 0: flat regions give 0, only changes (edges, detail) respond"
+    if abs(s - 1) < 1e-9:
+        return "sums to 1: flat regions keep their brightness"
+    return f"sums to {fmt(s)}: flat regions are scaled by {fmt(s)}"
+
+
+# --------------------------------------------------------------------------- kernel playground
+@dataclass(frozen=True, eq=False)
+class PlaygroundResult:
+    kernel: np.ndarray
+    preset: str
+    show: str
+    response: np.ndarray
+
+
+class KernelPlayground(Explorer):
+    """Edit a 3×3 kernel (or pick a preset) and see what it does to a photograph.
+
+    Examples
+    --------
+    >>> ex = KernelPlayground()
+    >>> ex.preset.value = "Sobel vertical"
+    >>> ex.result.kernel.tolist()[1]
+    [2.0, 0.0, -2.0]
+    >>> ex.cells[1][1].value = 1.0                 # editing a cell makes the kernel 'custom'
+    >>> ex.preset.value, float(ex.result.kernel[1, 1])
+    ('custom', 1.0)
+    """
+
+    height = "470px"
+    figsize = (10.0, 3.9)
+    layout = None
+    css_class = "cnnlab-kernel-playground"
+
+    def __init__(self, image=None, *, preset="Sobel vertical"):
+        super().__init__()
+        self.image = _photo(2) if image is None else np.asarray(image, dtype=float)
+        if self.image.ndim != 2:
+            raise ValueError(f"image must be a 2-D grey image, got shape {self.image.shape}")
+        if preset not in PRESETS:
+            raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
+        self.cells = [[widgets.FloatText(value=float(PRESETS[preset][r, c]), description=f"k[{r},{c}]",
+                                         step=0.5, style={"description_width": "34px"},
+                                         layout=widgets.Layout(width="110px"))
+                       for c in range(3)] for r in range(3)]
+        self.preset = widgets.Dropdown(options=list(PRESETS) + ["custom"], value=preset, description="preset",
+                                       style=STYLE, layout=widgets.Layout(width="330px"))
+        self.show = widgets.Dropdown(options=[("signed response (red +, blue −)", "signed"),
+                                              ("magnitude |response|", "magnitude"),
+                                              ("as an image (clipped to 0..1)", "image")],
+                                     value="signed", description="show", style=STYLE,
+                                     layout=widgets.Layout(width="330px"))
+        self.preset.observe(self._apply_preset, names="value")
+        grid = widgets.GridBox([c for row in self.cells for c in row],
+                               layout=widgets.Layout(grid_template_columns="repeat(3, 115px)"))
+        flat = [c for row in self.cells for c in row]
+        self._finish([*flat, self.show], box=widgets.HBox([grid, widgets.VBox([self.preset, self.show])]))
+        self.preset.add_class("cnnlab-ctl-preset")
+
+    def _apply_preset(self, change):
+        name = change["new"]
+        if self._held:
+            return
+        if name == "custom":
+            self.update()
+            return
+        with self.hold_updates():
+            for (r, c), v in np.ndenumerate(PRESETS[name]):
+                self.cells[r][c].value = float(v)
+            self._pending = True   # redraw once even if the values did not change
+
+    def update(self, change=None):
+        if change is not None and not self._held and self.preset.value != "custom":
+            owner = change.get("owner") if isinstance(change, dict) else getattr(change, "owner", None)
+            if owner is not None and any(owner is c for row in self.cells for c in row):
+                if not np.array_equal(self._kernel(), PRESETS[self.preset.value]):
+                    with self._quietly():
+                        self.preset.value = "custom"
+        super().update(change)
+
+    def _kernel(self):
+        return np.array([[c.value for c in row] for row in self.cells], dtype=float)
+
+    def params(self):
+        return dict(kernel=self._kernel(), preset=self.preset.value, show=self.show.value)
+
+    def compute(self, *, kernel, preset, show):
+        if not np.all(np.isfinite(kernel)):
+            raise ValueError("every kernel entry must be a finite number")
+        return PlaygroundResult(kernel, preset, show, filter_image(self.image, kernel))
+
+    def draw(self, r, figure):
+        a1 = figure.add_axes([0.01, 0.03, 0.31, 0.86])
+        a2 = figure.add_axes([0.355, 0.25, 0.24, 0.5])
+        a3 = figure.add_axes([0.64, 0.03, 0.35, 0.86])
+        show_image(self.image, ax=a1, title="input (grey levels 0..1)")
+        plot_kernel(r.kernel, ax=a2, title=f"kernel: {r.preset}")
+        if r.show == "signed":
+            show_feature_map(r.response, ax=a3, percentile=99.5,
+                             title="response (cross-correlation, 'same' padding)")
+        elif r.show == "magnitude":
+            show_feature_map(np.abs(r.response), ax=a3, signed=False, percentile=99.5, title="|response|")
+        else:
+            show_image(np.clip(r.response, 0, 1), ax=a3, vmin=0, vmax=1, title="response as an image")
+
+    def header(self, r):
+        lo, hi = float(r.response.min()), float(r.response.max())
+        return (
+            '<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
+            f'<span class="cnnlab-readout cnnlab-kernel-sum" data-sum="{float(r.kernel.sum()):.6g}">'
+            f'kernel {html.escape(_describe_sum(r.kernel))}</span> · '
+            f'<span class="cnnlab-readout cnnlab-range" data-min="{lo:.4g}" data-max="{hi:.4g}">'
+            f'response range [{lo:.3g}, {hi:.3g}]</span></div>'
+        )
+
+
+# --------------------------------------------------------------------------- Gabor
+@dataclass(frozen=True, eq=False)
+class GaborResult:
+    params: dict
+    kernel: np.ndarray
+    response: np.ndarray
+
+
+class GaborExplorer(Explorer):
+    """Seed 002's Gabor filter G(x, y) = A exp(−α x̃² − β ỹ²) sin(ω x̃ + φ), live on a photograph.
+
+    Examples
+    --------
+    >>> ex = GaborExplorer()
+    >>> ex.theta.value = 0.0
+    >>> ex.result.kernel.shape
+    (15, 15)
+    >>> bool(np.allclose(ex.result.kernel, -ex.result.kernel[:, ::-1]))   # φ = 0: odd in x
+    True
+    """
+
+    height = "470px"
+    figsize = (10.0, 3.9)
+    layout = None
+    css_class = "cnnlab-gabor-explorer"
+
+    def __init__(self, image=None):
+        super().__init__()
+        self.image = (_photo(3) if image is None else np.asarray(image, dtype=float)).astype(np.float32)
+        self.theta = slider(float, round(math.pi / 4, 4), 0.0, round(math.pi, 4), "θ orientation",
+                            step=round(math.pi / 16, 4), readout_format=".3f")
+        self.omega = slider(float, 0.8, 0.1, 2.5, "ω frequency", step=0.05)
+        self.phi = slider(float, 0.0, 0.0, round(math.pi, 4), "φ phase", step=round(math.pi / 8, 4),
+                          readout_format=".3f")
+        self.alpha = slider(float, 0.05, 0.005, 0.4, "α decay along x̃", step=0.005, readout_format=".3f")
+        self.beta = slider(float, 0.05, 0.005, 0.4, "β decay along ỹ", step=0.005, readout_format=".3f")
+        self.size = slider(int, 15, 3, 21, "kernel size", step=2)
+        self._finish([self.theta, self.omega, self.phi, self.alpha, self.beta, self.size])
+
+    def params(self):
+        return dict(size=self.size.value, theta=self.theta.value, omega=self.omega.value, phi=self.phi.value,
+                    alpha=self.alpha.value, beta=self.beta.value)
+
+    def compute(self, **p):
+        g = kernels.gabor(p["size"], p["theta"], p["omega"], p["phi"], p["alpha"], p["beta"])
+        return GaborResult(p, g, filter_image(self.image, g, dtype=np.float32))
+
+    def draw(self, r, figure):
+        a1 = figure.add_axes([0.01, 0.2, 0.22, 0.62])
+        a2 = figure.add_axes([0.26, 0.03, 0.35, 0.86])
+        a3 = figure.add_axes([0.64, 0.03, 0.35, 0.86])
+        plot_kernel(r.kernel, ax=a1, annotate=False, title=f"Gabor kernel {r.kernel.shape[0]}×{r.kernel.shape[1]}")
+        show_image(self.image, ax=a2, title="input")
+        show_feature_map(r.response, ax=a3, percentile=99.5, title="response (red +, blue −)")
+
+    def header(self, r):
+        p = r.params
+        wavelength = 2 * math.pi / p["omega"]
+        formula = (f"G(x, y) = exp(−{p['alpha']:.3f}·x̃² − {p['beta']:.3f}·ỹ²) · sin({p['omega']:.2f}·x̃ + "
+                   f"{p['phi']:.2f}),  x̃ = x cos θ + y sin θ,  ỹ = −x sin θ + y cos θ")
+        return (
+            '<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
+            f'<div class="cnnlab-readout cnnlab-formula">{html.escape(formula)}</div>'
+            f'<div class="cnnlab-readout cnnlab-gabor" data-theta-deg="{math.degrees(p["theta"]):.1f}" '
+            f'data-wavelength="{wavelength:.3f}">θ = {math.degrees(p["theta"]):.1f}° (stripes run at '
+            f'{(math.degrees(p["theta"]) + 90) % 180:.1f}°), wavelength 2π/ω = {wavelength:.2f} px</div></div>'
+        )
+
+
+# --------------------------------------------------------------------------- equivariance
+EQUIVARIANCE_KERNELS = ("Sobel vertical", "Prewitt horizontal", "Laplacian", "box blur", "emboss")
+
+
+@dataclass(frozen=True, eq=False)
+class EquivarianceResult:
+    dy: int
+    dx: int
+    kernel_name: str
+    conv_of_shifted: np.ndarray
+    shifted_conv: np.ndarray
+    difference: np.ndarray
+    interior_error: float
+
+
+class EquivarianceExplorer(Explorer):
+    """Shift the photo, then filter — or filter, then shift: the same map, except at the borders.
+
+    Examples
+    --------
+    >>> ex = EquivarianceExplorer()
+    >>> ex.dx.value = 7
+    >>> ex.result.interior_error < 1e-9 and bool(np.abs(ex.result.difference).max() > 0)
+    True
+    """
+
+    height = "430px"
+    figsize = (10.0, 3.5)
+    layout = None
+    css_class = "cnnlab-equivariance-explorer"
+
+    def __init__(self, image=None):
+        super().__init__()
+        self.image = _photo(4) if image is None else np.asarray(image, dtype=float)
+        self.dy = slider(int, 10, -40, 40, "shift down (rows)")
+        self.dx = slider(int, -15, -40, 40, "shift right (cols)")
+        self.kernel = widgets.Dropdown(options=EQUIVARIANCE_KERNELS, value="Sobel vertical", description="kernel",
+                                       style=STYLE, layout=widgets.Layout(width="330px"))
+        self._finish([self.dy, self.dx, self.kernel])
+
+    def params(self):
+        return dict(dy=self.dy.value, dx=self.dx.value, kernel_name=self.kernel.value)
+
+    def compute(self, *, dy, dx, kernel_name):
+        k = PRESETS[kernel_name]
+        op = functools.partial(filter_image, kernel=k)
+        diff, interior = equivariance_error(op, self.image, dy, dx, border=k.shape[0] // 2)
+        shifted_conv = translate(op(self.image), dy, dx)
+        return EquivarianceResult(dy, dx, kernel_name, shifted_conv + diff, shifted_conv, diff, interior)
+
+    def draw(self, r, figure):
+        axes = [figure.add_axes([0.01 + 0.33 * i, 0.03, 0.31, 0.84]) for i in range(3)]
+        vmax = float(np.percentile(np.abs(r.shifted_conv), 99.5)) or 1.0
+        show_image(r.conv_of_shifted, ax=axes[0], cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                   title="filter(shift(image))")
+        show_image(r.shifted_conv, ax=axes[1], cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                   title="shift(filter(image))")
+        show_image(r.difference, ax=axes[2], cmap="RdBu_r", vmin=-vmax, vmax=vmax,
+                   title="difference (only at the borders)")
+
+    def header(self, r):
+        ok = r.interior_error < 1e-9
+        n_diff = int(np.count_nonzero(np.abs(r.difference) > 1e-9))
+        return (
+            '<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
+            f'<span class="cnnlab-readout cnnlab-equivariance" data-interior="{r.interior_error:.3g}" '
+            f'data-border-pixels="{n_diff}" style="color:{"#1a7f37" if ok else "#a00"}">'
+            f'{"✔" if ok else "✘"} away from the borders the two maps agree (max |difference| '
+            f'{r.interior_error:.2g}); {n_diff} border pixels differ</span></div>'
+        )
