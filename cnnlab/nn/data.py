@@ -304,7 +304,7 @@ def _sha256_file(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=MNIST_MIRRORS,
+def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=None,
                    checksums=None, timeout: float = 30.0) -> pathlib.Path:
     """Download the MNIST IDX files into ``cache_dir``, verifying each SHA-256.
 
@@ -318,8 +318,9 @@ def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=MNIST_MI
     cache_dir : str or os.PathLike, optional
         Defaults to :func:`default_cache_dir`.
     splits : sequence of {"train", "test"}
-    mirrors : sequence of str
-        Base URLs ending in ``/`` (any scheme urllib opens, ``file://`` included).
+    mirrors : sequence of str, optional
+        Base URLs ending in ``/`` (any scheme urllib opens, ``file://`` included);
+        defaults to :data:`MNIST_MIRRORS`.
     checksums : dict, optional
         File name -> SHA-256; defaults to :data:`MNIST_FILES`.
     timeout : float
@@ -338,6 +339,7 @@ def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=MNIST_MI
     """
     cache = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
     checksums = dict(MNIST_FILES if checksums is None else checksums)
+    mirrors = MNIST_MIRRORS if mirrors is None else mirrors
     if isinstance(splits, str):
         splits = (splits,)
     for split in splits:

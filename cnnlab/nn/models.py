@@ -174,7 +174,7 @@ def keras_example(n: int) -> nn.Sequential:
     >>> [count_parameters(keras_example(n)) for n in (1, 2, 3, 4)]
     [10, 142, 297, 153]
     """
-    n = _check_int(n, "n")
+    n = _check_int(n, "n", minimum=1)
     if n not in _KERAS_EXAMPLES:
         raise ValueError(f"n must be 1, 2, 3 or 4 (seed 000's Examples), got {n}")
     size, conv, channels = _KERAS_EXAMPLES[n]
@@ -272,10 +272,10 @@ def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: i
     >>> [count_parameters(m) for m in lenet5().children() if count_parameters(m)]
     [608, 3216, 48120, 10164, 850]
     """
-    in_channels = _check_int(in_channels, "in_channels")
-    conv1 = _check_int(conv1, "conv1")
-    conv2 = _check_int(conv2, "conv2")
-    num_classes = _check_int(num_classes, "num_classes")
+    in_channels = _check_int(in_channels, "in_channels", minimum=1)
+    conv1 = _check_int(conv1, "conv1", minimum=1)
+    conv2 = _check_int(conv2, "conv2", minimum=1)
+    num_classes = _check_int(num_classes, "num_classes", minimum=1)
     names = ["CONV1", "relu1", "POOL1", "CONV2", "relu2", "POOL2", "flatten", "FC3", "relu3", "FC4", "relu4",
              "Softmax"]
     layers = [
@@ -326,9 +326,9 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
     if isinstance(config, str):
         config = VGG_CONFIGS[_check_mode(config, tuple(VGG_CONFIGS), "config")]
     config = list(config)
-    num_classes = _check_int(num_classes, "num_classes")
-    channels = _check_int(in_channels, "in_channels")
-    side = _check_int(input_size, "input_size")
+    num_classes = _check_int(num_classes, "num_classes", minimum=1)
+    channels = _check_int(in_channels, "in_channels", minimum=1)
+    side = _check_int(input_size, "input_size", minimum=1)
     if not config or any(c != "M" and not (isinstance(c, int) and c > 0) for c in config):
         raise ValueError(f"config must be a non-empty list of positive ints and 'M', got {config!r}")
     names, layers = [], []
@@ -406,8 +406,8 @@ def alexnet(num_classes: int = 1000, *, groups: int = 1) -> nn.Sequential:
     ...     print(count_parameters(alexnet()), count_parameters(alexnet(groups=2)))
     62378344 60965224
     """
-    num_classes = _check_int(num_classes, "num_classes")
-    groups = _check_int(groups, "groups")
+    num_classes = _check_int(num_classes, "num_classes", minimum=1)
+    groups = _check_int(groups, "groups", minimum=1)
     if groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs), got {groups}")
     names = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "conv4", "relu4",
@@ -438,7 +438,7 @@ class InceptionModule(nn.Module):
         super().__init__()
         for name, value in [("in_channels", in_channels), ("c1", c1), ("c3_reduce", c3_reduce), ("c3", c3),
                             ("c5_reduce", c5_reduce), ("c5", c5), ("pool_proj", pool_proj)]:
-            _check_int(value, name)
+            _check_int(value, name, minimum=1)
         relu = lambda: nn.ReLU(inplace=True)  # noqa: E731
         self.branch1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1), relu())
         if reduce:
@@ -477,7 +477,7 @@ def inception_module(in_channels=192, c1=64, c3_reduce=96, c3=128, c5_reduce=16,
     (163696, 256)
     """
     module = InceptionModule(in_channels, c1, c3_reduce, c3, c5_reduce, c5, pool_proj, reduce=reduce)
-    module.input_size = (in_channels, _check_int(input_size, "input_size"), input_size)
+    module.input_size = (in_channels, _check_int(input_size, "input_size", minimum=1), input_size)
     return module
 
 
@@ -490,9 +490,9 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_channels, out_channels=None, stride=1):
         super().__init__()
-        in_channels = _check_int(in_channels, "in_channels")
-        out_channels = in_channels if out_channels is None else _check_int(out_channels, "out_channels")
-        stride = _check_int(stride, "stride")
+        in_channels = _check_int(in_channels, "in_channels", minimum=1)
+        out_channels = in_channels if out_channels is None else _check_int(out_channels, "out_channels", minimum=1)
+        stride = _check_int(stride, "stride", minimum=1)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.relu1 = nn.ReLU(inplace=True)
@@ -527,5 +527,5 @@ def residual_block(in_channels=64, out_channels=None, stride=1, *, input_size=56
     torch.Size([1, 128, 28, 28])
     """
     block = ResidualBlock(in_channels, out_channels, stride)
-    block.input_size = (in_channels, _check_int(input_size, "input_size"), input_size)
+    block.input_size = (in_channels, _check_int(input_size, "input_size", minimum=1), input_size)
     return block

@@ -205,7 +205,9 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
     handles = [m.register_forward_hook(lambda mod, args, out: calls.append((mod, out))) for m in targets]
     try:
         try:
-            state = {k: torch.empty_like(v, device="meta") for k, v in model.state_dict(keep_vars=True).items()}
+            metas: dict[int, torch.Tensor] = {}  # one meta tensor per real one, so tied weights stay tied
+            state = {k: metas.setdefault(id(v), torch.empty_like(v, device="meta"))
+                     for k, v in model.state_dict(keep_vars=True).items()}
             x = torch.empty((2, *input_size), dtype=dtype, device="meta")
             with torch.no_grad():
                 output = torch.func.functional_call(model, state, (x,), strict=False)

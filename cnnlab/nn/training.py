@@ -61,9 +61,14 @@ def _device(device) -> torch.device:
     if device is None:
         return default_device()
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available here; use 'cpu' or None")
+    if dev.type == "meta":
+        raise ValueError("device 'meta' holds no values; train on 'cpu' or 'cuda'")
+    return dev
 
 
 def to_tensors(images, labels=None):
@@ -221,7 +226,7 @@ def _check_model(model):
 
 def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimizer="adam",
         loss="cross_entropy", weight_decay=0.0, device=None, seed=0, shuffle=True, progress=True,
-        desc=None) -> History:
+        desc=None, channels_last=None) -> History:
     """Train ``model`` on ``train``, evaluating on ``val`` after every epoch.
 
     Parameters
@@ -253,6 +258,10 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
         batches, with the latest metrics.
     desc : str, optional
         Label of the progress bar.
+    channels_last : bool, optional
+        Store convolution weights (and so activations) channels-last (NHWC) in memory.
+        Same numbers up to rounding; 2-3x faster convolutions on CPU, where it is the
+        default (``None``: on for CPU, off elsewhere).
 
     Returns
     -------
@@ -269,8 +278,8 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     (3, True)
     """
     _check_model(model)
-    epochs = _check_int(epochs, "epochs")
-    batch_size = _check_int(batch_size, "batch_size")
+    epochs = _check_int(epochs, "epochs", minimum=1)
+    batch_size = _check_int(batch_size, "batch_size", minimum=1)
     seed = _check_int(seed, "seed", minimum=0)
     if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
@@ -282,6 +291,10 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     train_batches = _Batches(train, batch_size, dev, shuffle, generator, "train")
     val_batches = None if val is None else _Batches(val, batch_size, dev, False, None, "val")
     model.to(dev)
+    if channels_last is None:
+        channels_last = dev.type == "cpu"
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     opt = _optimizer(optimizer, model, lr, weight_decay)
     loss_fn = _loss_fn(loss)
     history = History(params=dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
@@ -375,7 +388,7 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
         ``(loss, accuracy)``, accuracy in [0, 1].
     """
     _check_model(model)
-    batch_size = _check_int(batch_size, "batch_size")
+    batch_size = _check_int(batch_size, "batch_size", minimum=1)
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
     return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss))
@@ -392,7 +405,7 @@ def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     ((3, 10), True)
     """
     _check_model(model)
-    batch_size = _check_int(batch_size, "batch_size")
+    batch_size = _check_int(batch_size, "batch_size", minimum=1)
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
     x = to_tensors(images)
