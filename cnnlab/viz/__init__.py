@@ -10,3 +10,4 @@ from .matrices import plot_matrix, toeplitz_labels
 from .signals import plot_frequency_response, plot_pmf, plot_signal, plot_spectrum, plot_waveform
 from .explain import image_grid, plot_accuracy_vs_epsilon, show_boxes, show_grid, show_heatmap
 from ._style import fmt
+from .training import plot_confusion_matrix, plot_history, plot_misclassified
