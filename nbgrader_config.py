@@ -59,11 +59,11 @@ c.OverwriteCells.missing_cell_notification = (
 )
 
 # --- feedback: never show hidden tests -----------------------------------------------
-# ClearHiddenTests strips them from the test cells; HideTestTracebacks keeps a failing
+# StripHiddenTests (nbgrader's ClearHiddenTests, for every cell) strips them; HideTestTracebacks keeps a failing
 # hidden test from being quoted by its traceback (the error message stays).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "cnnlab.course.preprocessors.HideTestTracebacks",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "cnnlab.course.preprocessors.StripHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -9,6 +9,7 @@ are scanned for solution lines and hidden tests.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pathlib
 import shutil
@@ -21,7 +22,7 @@ from . import leaks as _leaks
 from .authoring import GRADE_ID
 from .course import CONFIG_NAME, CourseError, Layout, assignments_in, make_api, notebooks_of
 
-__all__ = ["build", "lint_notebook", "BuildReport", "release_leaks"]
+__all__ = ["build", "lint_notebook", "BuildReport", "release_leaks", "solved_release"]
 
 _WIDGET = ("ipywidgets", "interact(", "interactive(", "widgets.", "Explorer(")
 
@@ -93,6 +94,18 @@ def lint_notebook(nb, name: str) -> list[str]:
     return problems
 
 
+def solved_release(source_nb, release_nb):
+    """The release with every answer cell filled in from the source notebook: what a
+    student who got everything right submits (read-only cells as released)."""
+    answers = {_meta(c)["grade_id"]: c.source for c in source_nb.cells if _meta(c).get("solution")}
+    nb = copy.deepcopy(release_nb)
+    for cell in nb.cells:
+        gid = _meta(cell).get("grade_id")
+        if _meta(cell).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
 def release_leaks(source_dir: pathlib.Path, release_dir: pathlib.Path) -> list[str]:
     found = []
     for name in notebooks_of(source_dir):
@@ -155,11 +168,14 @@ def _prove(layout: Layout, name: str, report: BuildReport, *, workers=None, time
         tmp = pathlib.Path(tmp)
         shutil.copy(layout.root / CONFIG_NAME, tmp / CONFIG_NAME)
         shutil.copytree(layout.source / name, tmp / layout.source.name / name)
-        for student, src in (("solution", layout.source / name), ("release", layout.release / name)):
+        for student in ("solution", "release"):
             dest = tmp / "submitted" / student / name
             dest.mkdir(parents=True)
             for nb_name in notebooks_of(layout.source / name):
-                nb = nbformat.read(src / f"{nb_name}.ipynb", as_version=4)
+                nb = nbformat.read(layout.release / name / f"{nb_name}.ipynb", as_version=4)
+                if student == "solution":
+                    source = nbformat.read(layout.source / name / f"{nb_name}.ipynb", as_version=4)
+                    nb = solved_release(source, nb)
                 nbformat.write(nb, str(dest / f"{nb_name}.ipynb"))
         run = grade(tmp, name, workers=workers, timeout=timeout, export=False, progress=False,
                     log=lambda *a: None)

@@ -70,7 +70,15 @@ def make_api(root: pathlib.Path, config=None, *, log_level=logging.WARNING):
     config = load_config(root) if config is None else config
     config.CourseDirectory.root = str(root)
     coursedir = CourseDirectory(config=config)
-    api = NbGraderAPI(coursedir=coursedir, config=config)
+    # the API probes the exchange at start-up and logs CRITICAL when there is none
+    # (no JupyterHub exchange on an instructor's laptop): nothing to report here
+    quiet = logging.getLogger("traitlets")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL + 1)
+    try:
+        api = NbGraderAPI(coursedir=coursedir, config=config)
+    finally:
+        quiet.setLevel(level)
     api.log_level = log_level
     return api
 

@@ -11,13 +11,17 @@ grader had to do is explained to the student in a note at the top of the noteboo
   cells (it was renamed or duplicated, e.g. ``ps1-Copy1.ipynb``) -> that one is graded;
 * missing altogether -> the unmodified assignment is graded (0 points);
 * duplicated cell ids / graded cells pasted twice -> noted (nbformat renumbers the ids,
-  nbgrader keeps one copy of each graded cell).
+  nbgrader keeps one copy of each graded cell);
+* a deleted read-only cell (a test, the setup, instructions) -> put back from the release
+  after the cell that precedes it there (nbgrader then restores the hidden tests);
+* an edited read-only cell -> noted (nbgrader runs the cell as released).
 
 Only the worker's private copy is changed; ``submitted/`` is never touched.
 """
 from __future__ import annotations
 
 import collections
+import copy
 import pathlib
 import warnings
 
@@ -62,12 +66,71 @@ def _read(path: pathlib.Path):
                      "they were renumbered.")
     counts = collections.Counter(_grade_ids(nb))
     twice = sorted(g for g, n in counts.items() if n > 1)
+    seen = set()
+    for cell in nb.cells:  # keep the first copy; later copies become ordinary cells
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in twice:
+            if gid in seen:
+                del cell.metadata["nbgrader"]
+            seen.add(gid)
     if twice:
         notes.append("these graded cells appear more than once (copied and pasted?): "
                      + ", ".join(f"`{g}`" for g in twice)
                      + ". Only one copy of each is graded; the test cells are always run "
                      "exactly as released.")
     return nb, notes
+
+
+def _locked_cells(nb) -> dict:
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("locked") and c.metadata["nbgrader"].get("grade_id")}
+
+
+def _visible(source: str) -> list[str]:
+    """A cell's lines without any hidden-test region (the release never has one)."""
+    out, hidden = [], False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden and line.strip():
+            out.append(line.rstrip())
+    return out
+
+
+def _restore_locked(nb, released) -> list[str]:
+    """Put back deleted read-only cells; report edited ones."""
+    notes = []
+    present = _locked_cells(nb)
+    edited = [gid for gid, cell in _locked_cells(released).items()
+              if gid in present and _visible(present[gid].source) != _visible(cell.source)]
+    if edited:
+        notes.append("you changed read-only cells: " + ", ".join(f"`{g}`" for g in edited)
+                     + ". Your changes were discarded and the cells were run as released.")
+    ids = lambda n: [c.metadata.get("nbgrader", {}).get("grade_id") for c in n.cells]  # noqa: E731
+    restored = []
+    for index, cell in enumerate(released.cells):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not gid or not cell.metadata["nbgrader"].get("locked") or gid in ids(nb):
+            continue
+        # after the nearest cell before it (in the release) that the submission still has
+        position = 0
+        current = ids(nb)
+        for previous in reversed(released.cells[:index]):
+            pid = previous.metadata.get("nbgrader", {}).get("grade_id")
+            if pid and pid in current:
+                position = current.index(pid) + 1
+                break
+        restored_cell = copy.deepcopy(cell)
+        restored_cell.id = f"{cell.get('id', 'cell')}-restored"[:64]
+        nb.cells.insert(position, restored_cell)
+        restored.append(gid)
+    if restored:
+        notes.append("these read-only cells were missing from your submission and were put back "
+                     "from the assignment: " + ", ".join(f"`{g}`" for g in restored)
+                     + " (test cells were run against your code as usual).")
+    return notes
 
 
 def _add_note(nb, lines: list[str]) -> None:
@@ -120,6 +183,8 @@ def prepare_submission(directory: pathlib.Path, release: pathlib.Path,
                              f"{found}). The unmodified assignment was graded instead (0 points).")
         if nb is None:
             nb = nbformat.read(release / f"{name}.ipynb", as_version=4)
+        else:
+            notes.extend(_restore_locked(nb, nbformat.read(release / f"{name}.ipynb", as_version=4)))
         if notes:
             _add_note(nb, notes)
             if path.exists():

@@ -149,6 +149,10 @@ class GradingExecute(Execute):
         self._gave_up = None
         self._replayable: list[int] = []
         self._out_chars: dict[int, int] = {}
+        message = (f"this cell ran longer than the grader's limit of {self.timeout} s per cell "
+                   "and was interrupted (an endless loop? a very slow computation?)")
+        self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": message,
+                                 "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m: {message}"]}
         return super().preprocess(nb, resources, km=km)
 
     def preprocess_cell(self, cell, resources, index):

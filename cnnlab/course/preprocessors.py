@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
+from traitlets import Bool
 
-__all__ = ["HideTestTracebacks"]
+__all__ = ["HideTestTracebacks", "StripHiddenTests"]
+
+
+class StripHiddenTests(ClearHiddenTests):
+    """Feedback: remove hidden-test regions from *every* cell.
+
+    nbgrader's ``ClearHiddenTests`` refuses (and fails the whole feedback) when it finds
+    a hidden-test region outside a test cell, which a student can cause by pasting one
+    into their own cell. Feedback strips it wherever it is.
+    """
+
+    enforce_metadata = Bool(False).tag(config=True)
 
 
 class HideTestTracebacks(NbGraderPreprocessor):
