@@ -10,3 +10,6 @@ from .signals import FlipShiftAddExplorer, MovingAverageExplorer
 from .systems import LTIExplorer
 from .probability import DiceExplorer
 from .images import EquivarianceExplorer, GaborExplorer, KernelPlayground
+from .cost import SeparableCostExplorer
+from .pooling import PoolingExplorer
+from .receptive import ReceptiveFieldExplorer
