@@ -27,14 +27,17 @@ SEED000 = {
          ("Conv1D", (None, 96, 1), 25), ("Activation", (None, 96, 1), 0)], 153),
 }
 
-# seed 001's VGG-16 table (layer, output shape without the batch)
-VGG16_TABLE = [
+# seed 001's table of "VGG-16" feature maps (layer, output shape without the batch). It lists four
+# convolutions in blocks 3-5, i.e. VGG-19's feature extractor; VGG-16 has three.
+SEED001_TABLE = [
     ("block1_conv1", (224, 224, 64)), ("block1_conv2", (224, 224, 64)), ("block1_pool", (112, 112, 64)),
     ("block2_conv1", (112, 112, 128)), ("block2_conv2", (112, 112, 128)), ("block2_pool", (56, 56, 128)),
     ("block3_conv1", (56, 56, 256)), ("block3_conv2", (56, 56, 256)), ("block3_conv3", (56, 56, 256)),
-    ("block3_pool", (28, 28, 256)), ("block4_conv1", (28, 28, 512)), ("block4_conv2", (28, 28, 512)),
-    ("block4_conv3", (28, 28, 512)), ("block4_pool", (14, 14, 512)), ("block5_conv1", (14, 14, 512)),
-    ("block5_conv2", (14, 14, 512)), ("block5_conv3", (14, 14, 512)), ("block5_pool", (7, 7, 512)),
+    ("block3_conv4", (56, 56, 256)), ("block3_pool", (28, 28, 256)),
+    ("block4_conv1", (28, 28, 512)), ("block4_conv2", (28, 28, 512)), ("block4_conv3", (28, 28, 512)),
+    ("block4_conv4", (28, 28, 512)), ("block4_pool", (14, 14, 512)),
+    ("block5_conv1", (14, 14, 512)), ("block5_conv2", (14, 14, 512)), ("block5_conv3", (14, 14, 512)),
+    ("block5_conv4", (14, 14, 512)), ("block5_pool", (7, 7, 512)),
 ]
 
 
@@ -67,12 +70,22 @@ def test_keras_style_names_and_hidden_activations():
     assert s.rows[3].output_shape == (None, 10, 10, 16)
 
 
-def test_vgg16_matches_seed001_table():
+def test_vgg19_matches_seed001_table():
+    with torch.device("meta"):
+        net = vgg19()
+    s = summary(net, style="keras", activations=False)
+    assert [(r.name, r.output_shape[1:]) for r in s.rows[1:22]] == SEED001_TABLE
+    assert s.rows[0].output_shape == (None, 224, 224, 3)
+
+
+def test_vgg16_has_three_convolutions_in_blocks_3_to_5():
     with torch.device("meta"):
         net = vgg16()
     s = summary(net, style="keras", activations=False)
-    assert [(r.name, r.output_shape[1:]) for r in s.rows[1:19]] == VGG16_TABLE
-    assert s.rows[0].output_shape == (None, 224, 224, 3)
+    names = [r.name for r in s.rows]
+    expected = [name for name, _ in SEED001_TABLE if not name.endswith("conv4")]
+    assert names[1:19] == expected
+    assert s.rows[18].output_shape == (None, 7, 7, 512)
     assert s.total_params == 138_357_544
 
 
