@@ -46,7 +46,7 @@ def test_gaussian_blur_zero_sigma_and_errors():
 
 def test_maximise_class_logit_raises_it_and_the_model_agrees():
     model = small_cnn(1)
-    res = maximise_activation(model, [0, 1, 2], shape=(1, 12, 12), steps=60, lr=0.1)
+    res = maximise_activation(model, [0, 1, 2], shape=(1, 12, 12), steps=60, lr=0.1, l2=1e-3, jitter=1, blur_sigma=0.5)
     assert res.images.shape == (3, 1, 12, 12)
     assert res.objective[-1] > res.objective[0]
     assert model(res.images).argmax(1).tolist() == [0, 1, 2]
