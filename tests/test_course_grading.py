@@ -1,9 +1,10 @@
 """The nbgrader pipeline end to end on ps1, in a throw-away copy of the course.
 
-One build (the round trip: solution full marks, release 0, no leaks) and ONE parallel
-grading run over a class that mixes normal students with every hostile submission of
-the issue; then re-runs (unchanged: nothing regraded; --force: identical gradebook) and
-a comparison with plain serial ``nbgrader autograde``.
+The round trip: build, then ONE parallel grading run over a class that mixes a student
+with everything right (full marks), the unmodified release (0), a partially correct
+submission (partial credit) and every hostile submission of the issue; then re-runs
+(unchanged: nothing regraded; --force: identical gradebook) and a comparison with plain
+serial ``nbgrader autograde``.
 """
 from __future__ import annotations
 
@@ -53,11 +54,11 @@ def _with(nb, grade_id, source):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A copy of the course with ps1 built (and proved) in it."""
+    """A copy of the course with ps1 generated in it (test_course_assignments proves it)."""
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
-    reports = build(root, ["ps1"], prove=True, workers=2, timeout=TIMEOUT, log=lambda *a: None)
+    reports = build(root, ["ps1"], prove=False, log=lambda *a: None)
     return root, reports[0]
 
 
@@ -139,11 +140,10 @@ def _errors(nb, grade_id):
 
 
 # -- the round trip ----------------------------------------------------------------
-def test_build_proves_ps1(course):
+def test_build_generates_ps1(course):
     root, report = course
-    assert report.ok, (report.problems, report.leaks)
-    assert (report.solution_score, report.release_score, report.points) == (FULL, 0.0, FULL)
-    assert report.questions == 9
+    assert report.ok and not report.proved, (report.problems, report.leaks)
+    assert (report.points, report.questions, report.notebooks) == (FULL, 9, 1)
     release = nbformat.read(root / "assignments/ps1/ps1.ipynb", as_version=4)
     text = nbformat.writes(release)
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text

@@ -4,8 +4,10 @@ The zip holds what a student needs to run the course on a laptop without nbgrade
 ``cnnlab/`` (the library, with the visible checks), ``notebooks/``, ``assignments/``,
 the README and the environment files. It never holds ``solutions/``, hidden tests, the
 gradebook or any grading work, and :func:`verify_bundle` proves it after writing it:
-forbidden paths, required files, delimiters anywhere, solution and hidden-test lines in
-every notebook and text file, and a committed release that matches ``solutions/``.
+forbidden paths, required files, delimiters anywhere, no line of a solution or hidden
+test in the released assignments, no block of a hidden test anywhere else (a lesson may
+teach the loop an assignment asks for), and a committed release that matches
+``solutions/``.
 """
 from __future__ import annotations
 
@@ -114,7 +116,11 @@ def verify_bundle(path: pathlib.Path, layout: Layout, api=None) -> list[str]:
                     text = zf.read(member).decode("utf-8")
                 except UnicodeDecodeError:
                     continue
-                found = _leaks.scan_text(text, protected, member, code=rel.suffix == ".py")
+                if rel.parts[0] == "assignments":  # releases: no line of a solution or hidden test
+                    found = _leaks.scan_text(text, protected, member)
+                else:  # lessons and library: no delimiter, no pasted hidden-test block
+                    found = _leaks.scan_text(text, {}, member, code=rel.suffix == ".py")
+                    found += _leaks.scan_blocks(_plain(text), protected, member)
                 problems += [f"LEAK {leak}" for leak in found]
         present = set(rels)
         required = [pathlib.PurePosixPath("cnnlab/__init__.py"),
@@ -129,6 +135,17 @@ def verify_bundle(path: pathlib.Path, layout: Layout, api=None) -> list[str]:
                 problems.append(f"{PREFIX}/{item}: missing from the bundle")
         problems += _stale_releases(zf, layout, api)
     return problems
+
+
+def _plain(text: str) -> str:
+    """A notebook's cell sources (one after the other) or the text itself."""
+    if text.lstrip().startswith("{") and '"cells"' in text[:2000]:
+        try:
+            nb = nbformat.reads(text, as_version=4)
+            return "\n\n".join(cell.source for cell in nb.cells)
+        except Exception:
+            pass
+    return text
 
 
 def _stale_releases(zf, layout: Layout, api) -> list[str]:

@@ -19,6 +19,7 @@ __all__ = ["Leak", "protected_lines", "scan_notebook", "scan_text", "scan_html",
 
 DELIMITERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 _MIN_CHARS = 12  # shorter lines are too generic to identify a solution
+_IMPORT = re.compile(r"^(import \w|from [\w.]+ import )")  # an import is never a secret
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +62,8 @@ def protected_lines(nb) -> dict[str, str]:
             for raw in cell.source.splitlines():  # a markdown answer cell is replaced whole
                 inside.setdefault(_norm(raw), "solution")
     return {line: kind for line, kind in inside.items()
-            if line not in outside and len(line) >= _MIN_CHARS and re.search(r"\w", line)}
+            if line not in outside and len(line) >= _MIN_CHARS and re.search(r"\w", line)
+            and not _IMPORT.match(line)}
 
 
 def _scan_lines(lines, protected, where) -> list[Leak]:
@@ -76,6 +78,31 @@ def _scan_lines(lines, protected, where) -> list[Leak]:
         kind = protected.get(line)
         if kind:
             leaks.append(Leak(where, kind, line))
+    return leaks
+
+
+def scan_blocks(text: str, protected: dict[str, str], where: str, *, kind: str = "hidden test",
+                run: int = 2) -> list[Leak]:
+    """Leaks of whole blocks: ``run`` or more consecutive protected lines of ``kind``.
+
+    For course material written independently of the assignments (lecture notebooks,
+    the library): a lesson may well contain a line of a hidden test (``rng = ...``) or
+    teach the same loop a student is asked to write, but a pasted hidden test shows up
+    as consecutive lines.
+    """
+    leaks, streak = [], []
+    lines = [_norm(raw) for raw in text.splitlines()] + [""]
+    for line in lines:
+        if not line:
+            continue_streak = False
+        else:
+            continue_streak = protected.get(line) == kind
+        if continue_streak:
+            streak.append(line)
+            continue
+        if len(streak) >= run:
+            leaks.append(Leak(where, kind, " / ".join(streak[:3]) + (" ..." if len(streak) > 3 else "")))
+        streak = []
     return leaks
 
 
