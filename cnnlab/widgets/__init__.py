@@ -10,6 +10,7 @@ from .signals import FlipShiftAddExplorer, MovingAverageExplorer
 from .systems import LTIExplorer
 from .probability import DiceExplorer
 from .images import EquivarianceExplorer, GaborExplorer, KernelPlayground
+from .quiz import Quiz, try_function
 from .cost import SeparableCostExplorer
 from .pooling import PoolingExplorer
 from .receptive import ReceptiveFieldExplorer
