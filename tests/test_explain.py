@@ -1,4 +1,4 @@
-"""cnnlab.nn.explain: hooks, activations, filters, receptive fields, patches, neighbours."""
+"""cnnlab.nn.explain: hooks, activations, filters, receptive fields, patches."""
 import numpy as np
 import pytest
 
@@ -8,8 +8,8 @@ from torch import nn  # noqa: E402
 
 import cnnlab  # noqa: E402
 from cnnlab.nn.explain import (  # noqa: E402
-    activations, conv_filters, layer_features, layer_receptive_field, match_filters,
-    nearest_neighbours, neighbour_label_agreement, record_activations, top_activating_patches,
+    activations, conv_filters, layer_features, layer_receptive_field, match_filters, record_activations,
+    top_activating_patches,
 )
 
 pytestmark = pytest.mark.torch
@@ -240,48 +240,6 @@ def test_top_patches_errors():
         top_activating_patches(net, (x * 255).to(torch.uint8), "0", 0)
     with pytest.raises(ValueError, match="use x\\[None\\]"):
         top_activating_patches(net, x[0], "0", 0)
-
-
-# -- nearest neighbours ------------------------------------------------------------------
-@FAST
-@given(st.integers(1, 8), st.integers(2, 30), st.integers(1, 6), st.integers(0, 10**6))
-def test_nearest_neighbours_match_numpy(q, m, d, seed):
-    rng = np.random.default_rng(seed)
-    queries, bank = rng.normal(size=(q, d)), rng.normal(size=(m, d))
-    k = min(3, m)
-    idx, dist = nearest_neighbours(queries, bank, k, chunk=3)
-    ref = np.linalg.norm(queries[:, None] - bank[None], axis=2)
-    np.testing.assert_array_equal(idx, np.argsort(ref, axis=1, kind="stable")[:, :k])
-    np.testing.assert_allclose(dist, np.sort(ref, axis=1)[:, :k], atol=1e-9)
-    idx, _ = nearest_neighbours(bank, bank, min(2, m - 1), exclude_self=True)
-    assert not (idx == np.arange(m)[:, None]).any()
-
-
-def test_label_agreement_pixel_vs_feature_space_by_construction():
-    rng = np.random.default_rng(0)
-    labels = np.repeat([0, 1], 50)
-    features = labels[:, None] * 4.0 + rng.normal(size=(100, 3))      # separates the labels
-    pixels = rng.normal(size=(100, 3))                                    # ignores them
-    assert neighbour_label_agreement(features, labels, k=5) > 0.95
-    assert 0.3 < neighbour_label_agreement(pixels, labels, k=5) < 0.7
-    q = np.array([[0.0, 0, 0], [4.0, 4, 4]])
-    assert neighbour_label_agreement(features, labels, 3, queries=q, query_labels=[0, 1]) == 1.0
-
-
-def test_neighbour_errors():
-    a = np.zeros((4, 2))
-    with pytest.raises(ValueError, match="same dimension"):
-        nearest_neighbours(a, np.zeros((4, 3)))
-    with pytest.raises(ValueError, match="k must be at most 3"):
-        nearest_neighbours(a, a, 4, exclude_self=True)
-    with pytest.raises(ValueError, match="non-empty 2-D"):
-        nearest_neighbours(np.zeros(3), a)
-    with pytest.raises(TypeError, match="must be a 2-D tensor or array"):
-        nearest_neighbours([[0, 0]], a)
-    with pytest.raises(ValueError, match="labels must have one entry per feature row"):
-        neighbour_label_agreement(a, [0, 1])
-    with pytest.raises(ValueError, match="queries given without query_labels"):
-        neighbour_label_agreement(a, [0, 1, 0, 1], 1, queries=a)
 
 
 def test_layer_argument_errors():

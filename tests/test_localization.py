@@ -6,7 +6,7 @@ torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from cnnlab.nn.localization import (  # noqa: E402
-    box_iou, boxes_to_corners, decode_localisation, evaluate_localisation, localisation_loss,
+    box_iou, boxes_to_corners, decode_localisation, evaluate_localisation, fit_localisation, localisation_loss,
     localisation_net, make_localisation_data,
 )
 
@@ -180,19 +180,21 @@ def test_net_outputs_valid_predictions_and_validates():
         localisation_net(50)
 
 
-def test_a_few_training_steps_lower_the_loss_and_evaluation_reads_it(digits):
+def test_fit_localisation_lowers_the_loss_and_evaluation_reads_it(digits):
     images, labels = digits
     data = make_localisation_data(images, labels, classes=(3, 7), n=128, canvas=32, size_range=(12, 28), seed=2)
     torch.manual_seed(0)
     net = localisation_net(32, width=8)
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     before = evaluate_localisation(net, data.images, data.targets)
-    for _ in range(25):
-        opt.zero_grad()
-        localisation_loss(net(data.images), data.targets).backward()
-        opt.step()
+    h = fit_localisation(net, data, (data.images, data.targets), epochs=8, batch_size=32, lr=3e-3)
+    assert len(h.loss) == len(h.val) == len(h.time_s) == 8 and not net.training
+    assert h.val[-1].loss < 0.7 * before.loss and h.loss[-1] < h.loss[0]
     after = evaluate_localisation(net, data.images, data.targets, batch_size=100)
-    assert after.loss < 0.7 * before.loss
+    assert after == h.val[-1]
     assert 0 <= after.mean_iou <= 1 and 0 <= after.iou_50 <= 1
     with pytest.raises(ValueError, match="targets must have one row per image"):
         evaluate_localisation(net, data.images[:3], data.targets)
+    with pytest.raises(TypeError, match="train must be LocalisationData or an \\(images, targets\\) pair"):
+        fit_localisation(net, data.images)
+    with pytest.raises(ValueError, match="train: images and targets must have the same length"):
+        fit_localisation(net, (data.images[:5], data.targets))

@@ -37,20 +37,24 @@ __all__ = [
 # lessons 09-10 (inside a trained CNN, localisation)
 from .explain import (
     LayerReceptiveField, Patches, activations, conv_filters, layer_features, layer_receptive_field,
-    match_filters, nearest_neighbours, neighbour_label_agreement, record_activations, top_activating_patches,
+    match_filters, record_activations, top_activating_patches,
 )
+from .neighbours import nearest_neighbours, neighbour_label_agreement, one_shot_accuracy
 from .attribution import fgsm, fgsm_accuracy, fgsm_min_epsilon, grad_cam, saliency
 from .synthesis import Synthesis, deepdream, gaussian_blur, maximise_activation
 from .localization import (
     LocalisationData, LocalisationHead, LocalisationScores, box_iou, boxes_to_corners, decode_localisation,
-    evaluate_localisation, localisation_loss, localisation_net, make_localisation_data,
+    LocalisationHistory, evaluate_localisation, fit_localisation, localisation_loss, localisation_net,
+    make_localisation_data,
 )
+from .detection import Detections, non_max_suppression, sliding_window_detect, tile_canvases
 
 __all__ += [
     "LayerReceptiveField", "Patches", "activations", "conv_filters", "layer_features", "layer_receptive_field",
-    "match_filters", "nearest_neighbours", "neighbour_label_agreement", "record_activations",
+    "match_filters", "nearest_neighbours", "neighbour_label_agreement", "one_shot_accuracy", "record_activations",
     "top_activating_patches", "fgsm", "fgsm_accuracy", "fgsm_min_epsilon", "grad_cam", "saliency",
     "Synthesis", "deepdream", "gaussian_blur", "maximise_activation", "LocalisationData", "LocalisationHead",
     "LocalisationScores", "box_iou", "boxes_to_corners", "decode_localisation", "evaluate_localisation",
-    "localisation_loss", "localisation_net", "make_localisation_data",
+    "localisation_loss", "localisation_net", "make_localisation_data", "LocalisationHistory", "fit_localisation",
+    "Detections", "non_max_suppression", "sliding_window_detect", "tile_canvases",
 ]

@@ -1,9 +1,10 @@
 """Looking inside a trained CNN: activations, filters, receptive fields, patches, neighbours.
 
-Lesson 09's forward-only tools (seed 001 §6–7, seed 002 "Visualizing trained CNNs").
-The gradient-based methods — saliency, Grad-CAM, FGSM — are in
-:mod:`cnnlab.nn.attribution`, image synthesis (activation maximisation, DeepDream) in
-:mod:`cnnlab.nn.synthesis`; all are re-exported from :mod:`cnnlab.nn`.
+Lesson 09's forward-only tools (seed 001 §7, seed 002 "Visualizing trained CNNs").
+Nearest neighbours in pixel vs feature space are in :mod:`cnnlab.nn.neighbours`, the
+gradient-based methods — saliency, Grad-CAM, FGSM — in :mod:`cnnlab.nn.attribution`,
+image synthesis (activation maximisation, DeepDream) in :mod:`cnnlab.nn.synthesis`; all
+are re-exported from :mod:`cnnlab.nn`.
 
 Layers are named as in ``model.named_modules()`` (``"0"``, ``"3"`` for a
 ``Sequential``; ``"features.0"`` for nested ones) or passed as the module itself.
@@ -25,8 +26,7 @@ from .._validate import _check_int
 
 __all__ = [
     "record_activations", "activations", "layer_features", "conv_filters",
-    "LayerReceptiveField", "layer_receptive_field", "Patches", "top_activating_patches",
-    "nearest_neighbours", "neighbour_label_agreement", "match_filters",
+    "LayerReceptiveField", "layer_receptive_field", "Patches", "top_activating_patches", "match_filters",
 ]
 
 # Leaf modules that act on each position separately (or only mix channels): they leave
@@ -582,111 +582,3 @@ def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fil
         if t0 < b0 and l0 < r0:
             patches[n, :, t0 - t:b0 - t, l0 - l:r0 - l] = x[img, :, t0:b0, l0:r0].cpu()
     return Patches(patches, scores, indices, positions, boxes, field)
-
-
-# -- nearest neighbours in pixel space and feature space ----------------------------------
-def _as_matrix(a, name):
-    if isinstance(a, np.ndarray):
-        a = torch.from_numpy(np.ascontiguousarray(a))
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name} must be a 2-D tensor or array of feature vectors, got {type(a).__name__}")
-    if a.ndim != 2 or a.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D (N, D) array, got shape {tuple(a.shape)}")
-    return a.detach().to("cpu", torch.float64)
-
-
-def nearest_neighbours(queries, bank, k=5, *, exclude_self=False, chunk=1024):
-    """The ``k`` nearest bank vectors (Euclidean distance) of every query vector.
-
-    Seed 001 §6: neighbours of a test image among training images, in pixel space
-    (flattened pixels) or in a layer's feature space (:func:`layer_features`).
-
-    Parameters
-    ----------
-    queries : (Q, D) tensor or array
-    bank : (M, D) tensor or array
-    k : int
-        Neighbours per query; at most M (M − 1 with ``exclude_self``).
-    exclude_self : bool
-        ``queries`` *is* ``bank`` (Q = M): never return a query as its own neighbour.
-
-    Returns
-    -------
-    indices : numpy.ndarray of int64, shape (Q, k)
-        Bank rows, nearest first.
-    distances : numpy.ndarray of float64, shape (Q, k)
-
-    Notes
-    -----
-    ‖q − b‖² = ‖q‖² + ‖b‖² − 2 q·b, computed in float64 in chunks of ``chunk`` queries.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> idx, dist = nearest_neighbours(np.array([[0., 0.]]), np.array([[3., 4.], [1., 0.], [0., 2.]]), k=2)
-    >>> idx.tolist(), dist.tolist()
-    ([[1, 2]], [[1.0, 2.0]])
-    """
-    q, b = _as_matrix(queries, "queries"), _as_matrix(bank, "bank")
-    if q.shape[1] != b.shape[1]:
-        raise ValueError(f"queries and bank must have the same dimension, got {q.shape[1]} and {b.shape[1]}")
-    if exclude_self and q.shape[0] != b.shape[0]:
-        raise ValueError(f"exclude_self needs queries to be the bank, got {q.shape[0]} and {b.shape[0]} rows")
-    k = _check_int(k, "k", minimum=1)
-    limit = b.shape[0] - (1 if exclude_self else 0)
-    if k > limit:
-        raise ValueError(f"k must be at most {limit} (bank size{' - 1' if exclude_self else ''}), got {k}")
-    chunk = _check_int(chunk, "chunk", minimum=1)
-    bb = (b * b).sum(1)
-    out_i, out_d = [], []
-    for s in range(0, q.shape[0], chunk):
-        qc = q[s:s + chunk]
-        d2 = ((qc * qc).sum(1)[:, None] + bb[None, :] - 2 * qc @ b.T).clamp_min_(0)
-        if exclude_self:
-            rows = torch.arange(qc.shape[0])
-            d2[rows, rows + s] = float("inf")
-        d, i = d2.topk(k, dim=1, largest=False)
-        out_i.append(i)
-        out_d.append(d.sqrt())
-    return torch.cat(out_i).numpy(), torch.cat(out_d).numpy()
-
-
-def neighbour_label_agreement(features, labels, k=5, *, queries=None, query_labels=None) -> float:
-    """Fraction of nearest neighbours that share the query's label.
-
-    With only ``features`` and ``labels``, every item queries all the others
-    (leave-one-out); with ``queries``/``query_labels``, those query the ``features``
-    bank. This is seed 001's pixel-space vs feature-space claim, measured: run it once
-    on flattened pixels and once on a layer's features.
-
-    Returns
-    -------
-    float
-        Mean over queries of (neighbours with the same label) / k, in [0, 1].
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> f = np.array([[0.], [0.1], [5.], [5.1]])
-    >>> neighbour_label_agreement(f, [0, 0, 1, 1], k=1)
-    1.0
-    >>> neighbour_label_agreement(f, [0, 1, 0, 1], k=1)
-    0.0
-    """
-    bank_labels = np.asarray(labels).reshape(-1)
-    n = _as_matrix(features, "features").shape[0]
-    if bank_labels.shape[0] != n:
-        raise ValueError(f"labels must have one entry per feature row ({n}), got {bank_labels.shape[0]}")
-    if queries is None:
-        if query_labels is not None:
-            raise ValueError("query_labels given without queries")
-        idx, _ = nearest_neighbours(features, features, k, exclude_self=True)
-        q_labels = bank_labels
-    else:
-        if query_labels is None:
-            raise ValueError("queries given without query_labels")
-        q_labels = np.asarray(query_labels).reshape(-1)
-        idx, _ = nearest_neighbours(queries, features, k)
-        if q_labels.shape[0] != idx.shape[0]:
-            raise ValueError(f"query_labels must have one entry per query ({idx.shape[0]}), got {q_labels.shape[0]}")
-    return float((bank_labels[idx] == q_labels[:, None]).mean())
