@@ -1,0 +1,283 @@
+"""Visible checks of problem set 2 (2-D convolution, its matrix, edges, LTI systems).
+
+The examples are small enough to verify by hand or are the lecture notes' own (seed 001's
+6×6 image, the moving-average and Toeplitz ideas of seed 003, the LTI definitions of
+seed 003 §5.1.1). Fill-in answers are only checked for sanity here; the hidden tests (in
+the instructors' ``solutions/`` only) check them fully and try many random cases.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import Checker, CheckFailed, fmt
+
+__all__ = ["check_output_shape", "check_conv2d_basic", "check_conv2d_strided", "check_conv2d_matrix",
+           "check_matrix_counts", "check_edge_maps", "check_direction_spread", "check_most_isotropic",
+           "check_is_linear", "check_is_time_invariant", "check_predict", "check_lti_boxes",
+           "soft_edge", "IMAGE", "PREWITT_VERTICAL", "SOBEL_VERTICAL", "SCHARR_VERTICAL", "ANGLES"]
+
+#: seed 001's 6×6 image and its three vertical edge detectors
+IMAGE = np.array([[3, 0, 1, 2, 7, 4],
+                  [1, 5, 8, 9, 3, 1],
+                  [2, 7, 2, 5, 1, 3],
+                  [0, 1, 3, 1, 7, 8],
+                  [4, 2, 1, 6, 2, 8],
+                  [2, 4, 5, 2, 3, 9]], dtype=float)
+PREWITT_VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+SOBEL_VERTICAL = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
+SCHARR_VERTICAL = np.array([[3, 0, -3], [10, 0, -10], [3, 0, -3]], dtype=float)
+#: the edge directions (degrees) of question 3b
+ANGLES = tuple(range(0, 91, 15))
+
+_FORBIDDEN_2D = ("convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "scipy", "cnnlab",
+                 "torch", "sliding_window_view", "as_strided")
+
+
+def soft_edge(theta, size=31, width=0.7):
+    """A ``size × size`` image of a straight, slightly soft step edge through the centre.
+
+    The intensity rises from 0 to 1 across the line at angle ``theta`` (radians) from the
+    vertical: ``1 / (1 + exp(-(x cos θ + y sin θ) / width))`` with x to the right and y down.
+
+    >>> img = soft_edge(0.0)
+    >>> img.shape, bool(img[15, 0] < 0.01 < 0.99 < img[15, 30])
+    ((31, 31), True)
+    """
+    yy, xx = np.mgrid[0:size, 0:size] - (size - 1) / 2
+    return 1 / (1 + np.exp(-(xx * np.cos(theta) + yy * np.sin(theta)) / width))
+
+
+def _ref_conv2d(image, kernel, stride=1, padding=0, dilation=1):
+    from cnnlab import conv2d
+
+    return conv2d(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
+                  stride=stride, padding=padding, dilation=dilation)[0, 0]
+
+
+def check_output_shape(output_shape) -> None:
+    """``output_shape(input_shape, kernel_shape, stride=1, padding=0, dilation=1)`` -> (rows, cols)."""
+    __tracebackhide__ = True
+    c = Checker("output_shape")
+    cases = [
+        (((6, 6), (3, 3)), {}, (4, 4), "seed 001: a 6x6 image and a 3x3 filter give (6 - 3 + 1) x (6 - 3 + 1)"),
+        (((6, 6), (3, 3)), dict(padding=1), (6, 6), "seed 001: with p = 1, n + 2p - f + 1 = 6 ('same')"),
+        (((6, 6), (3, 3)), dict(padding=1, stride=2), (3, 3),
+         "floor((6 + 2 - 3) / 2) + 1 = floor(2.5) + 1 = 3"),
+        (((9, 9), (3, 3)), dict(dilation=2), (5, 5),
+         "dilation 2 spreads the 3 taps over d(k - 1) + 1 = 5 pixels: 9 - 5 + 1 = 5"),
+        (((28, 20), (5, 3)), dict(stride=(1, 2), padding=(0, 1)), (24, 10),
+         "a pair gives (rows, columns): rows (28 - 5)/1 + 1 = 24, columns floor((20 + 2 - 3)/2) + 1 = 10"),
+    ]
+    for args, kwargs, expected, hint in cases:
+        shown = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+        got = c.call(output_shape, *args, name="output_shape", **kwargs)
+        try:
+            got = tuple(int(v) for v in got)
+        except (TypeError, ValueError):
+            raise CheckFailed(f"output_shape({shown}) should return a pair of ints (rows, cols), got {fmt(got)}") from None
+        c.equal(got, expected, call=f"output_shape({shown})", hint=hint)
+    c.raises(output_shape, (2, 2), (3, 3), exception=ValueError, call="output_shape((2, 2), (3, 3))",
+             hint="a 3x3 kernel does not fit in a 2x2 image: raise ValueError saying so")
+    c.done()
+
+
+def check_conv2d_basic(conv2d) -> None:
+    """``conv2d(image, kernel, stride=1, padding=0, dilation=1)``: no stride or dilation yet."""
+    __tracebackhide__ = True
+    c = Checker("conv2d (valid and padded)")
+    c.own_implementation(conv2d, _FORBIDDEN_2D, name="conv2d",
+                         hint="pad with np.pad, then two loops over the output positions; each output is "
+                              "(patch * kernel).sum() over the taps the kernel covers")
+    image = np.arange(9.0).reshape(3, 3)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    c.array(c.call(conv2d, image.copy(), kernel.copy(), name="conv2d"), [[-4, -4], [-4, -4]],
+            call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
+            hint="each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4): "
+                 "CNN layers slide the kernel without flipping it")
+    got = c.call(conv2d, IMAGE.copy(), PREWITT_VERTICAL.copy(), name="conv2d")
+    arr = np.asarray(got, dtype=float)
+    c.equal(arr.shape, (4, 4), call="conv2d(IMAGE, PREWITT_VERTICAL).shape", hint="6 - 3 + 1 = 4")
+    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]",
+            hint="seed 001's first cell: 3 + 1 + 2 - (1 + 8 + 2) = -5; +5 means you flipped the kernel")
+    ones = np.ones((3, 3))
+    c.array(c.call(conv2d, ones.copy(), ones.copy(), padding=1, name="conv2d"),
+            [[4, 6, 4], [6, 9, 6], [4, 6, 4]], call="conv2d(ones((3, 3)), ones((3, 3)), padding=1)",
+            hint="one ring of zeros around the image: a corner window covers 4 ones, an edge window 6, "
+                 "the centre 9")
+    c.done()
+
+
+def check_conv2d_strided(conv2d) -> None:
+    """``conv2d`` with stride, dilation and (rows, cols) pairs."""
+    __tracebackhide__ = True
+    c = Checker("conv2d (stride, dilation, pairs)")
+    image = np.arange(25.0).reshape(5, 5)
+    c.array(c.call(conv2d, image.copy(), np.ones((3, 3)), stride=2, name="conv2d"), [[54, 72], [144, 162]],
+            call="conv2d(arange(25).reshape(5, 5), ones((3, 3)), stride=2)",
+            hint="windows start at rows 0, 2 and columns 0, 2: the top-left one sums 0+1+2+5+6+7+10+11+12 = 54")
+    c.array(c.call(conv2d, image.copy(), np.ones((2, 2)), dilation=2, name="conv2d"),
+            [[24, 28, 32], [44, 48, 52], [64, 68, 72]],
+            call="conv2d(arange(25).reshape(5, 5), ones((2, 2)), dilation=2)",
+            hint="dilation 2 reads x[i, j], x[i, j+2], x[i+2, j], x[i+2, j+2]: 0 + 2 + 10 + 12 = 24 first")
+    rng = np.random.default_rng(12)
+    x, w = rng.integers(-3, 4, size=(6, 7)).astype(float), rng.integers(-2, 3, size=(2, 3)).astype(float)
+    kwargs = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+    c.array(c.call(conv2d, x.copy(), w.copy(), name="conv2d", **kwargs), _ref_conv2d(x, w, **kwargs),
+            call="conv2d(x, w, stride=(2, 1), padding=(1, 0), dilation=(1, 2))", inputs={"x": x, "w": w},
+            hint="pairs are (rows, columns): stride 2 and padding 1 along the rows, dilation 2 along the columns")
+    c.done()
+
+
+def check_conv2d_matrix(conv2d_matrix) -> None:
+    """``conv2d_matrix(kernel, input_shape)``: M with M @ x.ravel() == conv2d(x, kernel).ravel()."""
+    __tracebackhide__ = True
+    c = Checker("conv2d_matrix")
+    c.own_implementation(conv2d_matrix, ("convolution_matrix", "scipy", "cnnlab", "torch"),
+                         name="conv2d_matrix", hint="start from zeros and write the kernel's entries into each row")
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    M = np.asarray(c.call(conv2d_matrix, w.copy(), (3, 3), name="conv2d_matrix"), dtype=float)
+    c.equal(M.shape, (4, 9), call="conv2d_matrix([[1, 2], [3, 4]], (3, 3)).shape",
+            hint="one row per output pixel (2 x 2 = 4), one column per input pixel (3 x 3 = 9)")
+    x = np.arange(9.0).reshape(3, 3)
+    c.array(M @ x.ravel(), _ref_conv2d(x, w).ravel(), call="conv2d_matrix(w, (3, 3)) @ x.ravel()",
+            inputs={"x": x}, hint="row r of M holds the kernel at the positions output r reads, in x.ravel() order")
+    c.equal([int(v) for v in np.count_nonzero(M, axis=1)], [4, 4, 4, 4], call="non-zeros per row of M",
+            hint="each output reads exactly kh * kw = 4 inputs")
+    w2 = np.array([[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]])
+    x2 = np.random.default_rng(7).normal(size=(4, 5))
+    M2 = np.asarray(c.call(conv2d_matrix, w2.copy(), (4, 5), name="conv2d_matrix"), dtype=float)
+    c.array(M2 @ x2.ravel(), _ref_conv2d(x2, w2).ravel(), call="conv2d_matrix(w2, (4, 5)) @ x2.ravel()",
+            inputs={"w2": w2}, hint="a 4x5 image and a 2x3 kernel: M is (3 * 3) x (4 * 5)")
+    c.done()
+
+
+def check_matrix_counts(entries, nonzeros, distinct) -> None:
+    """Sanity of the three counts of question 2b (the values are checked by hidden tests)."""
+    __tracebackhide__ = True
+    c = Checker("the counts")
+    for name, value in (("entries", entries), ("nonzeros", nonzeros), ("distinct", distinct)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise CheckFailed(f"{name} should be an int, got {fmt(value)}")
+    c.equal(0 < distinct <= nonzeros <= entries, True, call="0 < distinct <= nonzeros <= entries",
+            hint="every distinct non-zero value appears at least once, and non-zeros are some of the entries")
+    c.equal(distinct <= 25, True, call="distinct <= 25",
+            hint="all non-zero entries of M are weights of the one 5x5 kernel")
+    c.done()
+
+
+def check_edge_maps(edge_maps) -> None:
+    """``edge_maps(image, vertical)`` -> (gx, gy, magnitude), 'same' size (padding 1)."""
+    __tracebackhide__ = True
+    c = Checker("edge_maps")
+    step = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=float)
+    got = c.call(edge_maps, step.copy(), PREWITT_VERTICAL.copy(), name="edge_maps")
+    if not (isinstance(got, (tuple, list)) and len(got) == 3):
+        raise CheckFailed(f"edge_maps should return three arrays (gx, gy, magnitude), got {fmt(got)}")
+    gx, gy, mag = (np.asarray(a, dtype=float) for a in got)
+    for name, arr in (("gx", gx), ("gy", gy), ("magnitude", mag)):
+        c.equal(arr.shape, (6, 6), call=f"{name}.shape for a 6x6 image",
+                hint="use padding 1 so the maps keep the image's size")
+    c.array(gx[2], [-30, 0, 30, 30, 0, 0], call="gx[2] (a middle row) of a 10 | 0 step image",
+            hint="the vertical detector: left column minus right column; at the image's left border the "
+                 "padding zeros make a (negative) edge too")
+    c.array(gy[2], [0, 0, 0, 0, 0, 0], call="gy[2] of the step image",
+            hint="the horizontal detector is the vertical one transposed (vertical.T): no top-bottom change "
+                 "in the middle rows")
+    c.array(mag, np.hypot(gx, gy), call="magnitude", hint="sqrt(gx**2 + gy**2), element by element")
+    c.done()
+
+
+def check_direction_spread(direction_spread) -> None:
+    """``direction_spread(vertical)``: std / mean of the peak gradient magnitude over ANGLES."""
+    __tracebackhide__ = True
+    c = Checker("direction_spread")
+    got = c.call(direction_spread, PREWITT_VERTICAL.copy(), name="direction_spread")
+    if isinstance(got, bool) or not isinstance(got, (float, np.floating, int, np.integer)):
+        raise CheckFailed(f"direction_spread should return a number, got {fmt(got)}")
+    c.close(float(got), 0.02009, call="direction_spread(PREWITT_VERTICAL)", rtol=2e-3,
+            hint="for each angle in ANGLES: img = soft_edge(radians(angle)); take the max of the magnitude "
+                 "over img[5:-5, 5:-5] (away from the padded border); then np.std(peaks) / np.mean(peaks)")
+    c.close(float(c.call(direction_spread, 2 * PREWITT_VERTICAL, name="direction_spread")), float(got),
+            call="direction_spread(2 * PREWITT_VERTICAL)", rtol=1e-6,
+            hint="scaling a kernel scales every peak: the spread (a ratio) must not change")
+    c.done()
+
+
+def check_most_isotropic(most_isotropic) -> None:
+    """Sanity of question 3b's answer (its value is checked by the hidden tests)."""
+    __tracebackhide__ = True
+    c = Checker("most_isotropic")
+    c.equal(isinstance(most_isotropic, str) and most_isotropic.lower() in ("prewitt", "sobel", "scharr"),
+            True, call=f"most_isotropic = {most_isotropic!r}", hint="one of 'prewitt', 'sobel', 'scharr'")
+    c.done()
+
+
+def _boxes():
+    from cnnlab import systems
+
+    return systems
+
+
+def check_is_linear(is_linear) -> None:
+    """``is_linear(system, n=32, trials=20, seed=0)`` -> bool."""
+    __tracebackhide__ = True
+    s = _boxes()
+    c = Checker("is_linear")
+    c.own_implementation(is_linear, ("check_linearity", "check_lti", "check_time_invariance"), name="is_linear",
+                         hint="draw random x1, x2, a1, a2 and compare O(a1 x1 + a2 x2) with a1 O(x1) + a2 O(x2)")
+    for system, expected, hint in (
+        (s.echo(3, 0.5), True, "an echo y(t) = x(t) + 0.5 x(t - 3) is linear"),
+        (s.squarer(), False, "(a x)^2 is not a x^2: squaring is not linear"),
+        (s.offset(1.0), False, "adding a constant breaks linearity: O(0) must be 0 for a linear system"),
+    ):
+        got = c.call(is_linear, system, name="is_linear")
+        if not isinstance(got, (bool, np.bool_)):
+            raise CheckFailed(f"is_linear({system.name}) should return True or False, got {fmt(got)}")
+        c.equal(bool(got), expected, call=f"is_linear({system.name})", hint=hint)
+    c.done()
+
+
+def check_is_time_invariant(is_time_invariant) -> None:
+    """``is_time_invariant(system, n=32, shifts=(1, 2, 5), trials=5, seed=0)`` -> bool."""
+    __tracebackhide__ = True
+    s = _boxes()
+    c = Checker("is_time_invariant")
+    c.own_implementation(is_time_invariant, ("check_linearity", "check_lti", "check_time_invariance"),
+                         name="is_time_invariant",
+                         hint="delay x by tau (tau zeros in front), run the system, compare with y delayed by tau")
+    for system, expected, hint in (
+        (s.echo(3, 0.5), True, "the echo does the same thing at every time"),
+        (s.squarer(), True, "squaring each sample does not depend on t: time invariant (but not linear)"),
+        (s.modulator(8), False, "multiplying by cos(2 pi t / 8) depends on t: a delayed input meets a "
+                                "different gain"),
+    ):
+        got = c.call(is_time_invariant, system, name="is_time_invariant")
+        if not isinstance(got, (bool, np.bool_)):
+            raise CheckFailed(f"is_time_invariant({system.name}) should return True or False, got {fmt(got)}")
+        c.equal(bool(got), expected, call=f"is_time_invariant({system.name})", hint=hint)
+    c.done()
+
+
+def check_predict(predict) -> None:
+    """``predict(system, x)``: the output of an LTI system from its impulse response alone."""
+    __tracebackhide__ = True
+    s = _boxes()
+    c = Checker("predict")
+    c.own_implementation(predict, ("convolve", "respond_by_convolution", "impulse_response", "scipy", "torch"),
+                         name="predict", hint="measure h = system(delta), then y(t) = sum over tau of x(tau) h(t - tau)")
+    x = np.array([1.0, -2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 1.0])
+    for system in (s.echo(2, 0.5), s.lowpass(0.4)):
+        c.array(c.call(predict, system, x.copy(), name="predict"), system(x), call=f"predict({system.name}, x)",
+                inputs={"x": x}, hint="an LTI system is convolution with its impulse response; keep the first "
+                                      "len(x) values")
+    c.done()
+
+
+def check_lti_boxes(lti_boxes) -> None:
+    """Sanity of question 4d's answer (its value is checked by the hidden tests)."""
+    __tracebackhide__ = True
+    c = Checker("lti_boxes")
+    ok = isinstance(lti_boxes, (list, tuple)) and all(isinstance(v, str) and v in "ABCD" and len(v) == 1
+                                                      for v in lti_boxes)
+    c.equal(ok, True, call=f"lti_boxes = {fmt(lti_boxes)}", hint="a list of letters, e.g. ['B', 'D']")
+    c.done()

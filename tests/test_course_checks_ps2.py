@@ -1,0 +1,194 @@
+"""ps2's visible checks and hidden tests, run without a kernel on the solution notebook's cells.
+
+The solution passes every visible check and every hidden test; typical wrong answers fail
+with a teacher's message; hard-coding the visible examples does not get past the hidden tests.
+"""
+from __future__ import annotations
+
+import linecache
+import pathlib
+
+import numpy as np
+import pytest
+
+from cnnlab.course.checks import CheckFailed, ps2
+
+nbformat = pytest.importorskip("nbformat")
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "ps2" / "ps2.ipynb"
+RELEASE = ROOT / "assignments" / "ps2" / "ps2.ipynb"
+
+
+def _cells(path=SOURCE):
+    nb = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader")}
+
+
+def _run(source: str, ns: dict) -> None:
+    # register the source like IPython does, so inspect.getsource (the own-implementation check) works
+    name = f"<ps2-cell-{len(linecache.cache)}-{hash(source)}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    exec(compile(source, name, "exec"), ns)
+
+
+def _namespace(replace: dict | None = None, path=SOURCE) -> dict:
+    """Execute the setup and answer cells (not the tests, not the photo) like a kernel would."""
+    ns: dict = {}
+    for gid, cell in _cells(path).items():
+        if cell.cell_type != "code" or gid.endswith("_test") or gid == "q3_photo_show":
+            continue
+        _run((replace or {}).get(gid, cell.source), ns)
+    return ns
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return _namespace()
+
+
+def test_points_and_structure():
+    cells = _cells()
+    points = {gid: c.metadata["nbgrader"].get("points") for gid, c in cells.items() if gid.endswith("_test")}
+    assert sum(points.values()) == 16 and all(p and p > 0 for p in points.values())
+    for gid, cell in cells.items():
+        if gid.endswith("_test"):
+            assert "### BEGIN HIDDEN TESTS" in cell.source and "ps2.check_" in cell.source.splitlines()[0]
+            assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
+    assert "BEGIN HIDDEN TESTS" not in RELEASE.read_text() and "BEGIN SOLUTION" not in RELEASE.read_text()
+
+
+def test_solution_passes_visible_checks(solved, capsys):
+    s = solved
+    ps2.check_output_shape(s["output_shape"])
+    ps2.check_conv2d_basic(s["conv2d"])
+    ps2.check_conv2d_strided(s["conv2d"])
+    ps2.check_conv2d_matrix(s["conv2d_matrix"])
+    ps2.check_matrix_counts(s["entries"], s["nonzeros"], s["distinct"])
+    ps2.check_edge_maps(s["edge_maps"])
+    ps2.check_direction_spread(s["direction_spread"])
+    ps2.check_most_isotropic(s["most_isotropic"])
+    ps2.check_is_linear(s["is_linear"])
+    ps2.check_is_time_invariant(s["is_time_invariant"])
+    ps2.check_predict(s["predict"])
+    ps2.check_lti_boxes(s["lti_boxes"])
+    assert capsys.readouterr().out.count("✔") == 12
+
+
+@pytest.mark.parametrize("grade_id", [g for g in _cells() if g.endswith("_test")])
+def test_solution_passes_every_test_cell_with_hidden_tests(solved, grade_id):
+    _run(_cells()[grade_id].source, dict(solved))
+
+
+def _flipped(conv2d):
+    return lambda image, kernel, **kw: conv2d(image, np.asarray(kernel, float)[::-1, ::-1], **kw)
+
+
+def _ignores(conv2d, name):
+    return lambda image, kernel, **kw: conv2d(image, kernel, **{k: v for k, v in kw.items() if k != name})
+
+
+@pytest.mark.parametrize("check, wrong, message", [
+    ("check_output_shape", lambda ns: lambda i, k, stride=1, padding=0, dilation=1: (i[0] - k[0] + 1, i[1] - k[1] + 1),
+     r"output_shape\(\(6, 6\), \(3, 3\), padding=1\) returned the wrong value"),
+    ("check_output_shape",
+     lambda ns: lambda i, k, stride=1, padding=0, dilation=1: tuple((n + 2 * padding - kk) // stride + 1 for n, kk in zip(i, k)),
+     r"dilation=2\) returned the wrong value"),
+    ("check_conv2d_basic", lambda ns: _flipped(ns["conv2d"]), "you flipped the kernel|without flipping"),
+    ("check_conv2d_basic", lambda ns: _ignores(ns["conv2d"], "padding"), r"padding=1\) returned an array of the wrong shape"),
+    ("check_conv2d_strided", lambda ns: _ignores(ns["conv2d"], "dilation"), r"dilation=2\) returned"),
+    ("check_conv2d_strided", lambda ns: _ignores(ns["conv2d"], "stride"), r"stride=2\) returned an array of the wrong shape"),
+    ("check_conv2d_matrix", lambda ns: lambda w, shape: ns["conv2d_matrix"](w, shape).T, "wrong shape|\\(4, 9\\)"),
+    ("check_edge_maps", lambda ns: lambda img, v: ns["edge_maps"](img, v)[:2], "three arrays"),
+    ("check_edge_maps", lambda ns: lambda img, v: (ns["conv2d"](img, v), ns["conv2d"](img, v.T),
+                                                   ns["conv2d"](img, v)), r"shape for a 6x6 image"),
+    ("check_direction_spread", lambda ns: lambda v: 0.5, "direction_spread\\(PREWITT_VERTICAL\\) is wrong"),
+    ("check_is_linear", lambda ns: lambda system, n=32, trials=20, seed=0: True, r"is_linear\(squarer\)"),
+    ("check_is_linear", lambda ns: lambda system, n=32, trials=20, seed=0: 1, "should return True or False"),
+    ("check_is_time_invariant", lambda ns: lambda system, n=32, shifts=(1, 2, 5), trials=5, seed=0: True,
+     r"is_time_invariant\(modulator"),
+    ("check_predict", lambda ns: lambda system, x: system(x)[::-1], r"predict\(echo"),
+])
+def test_wrong_answers_get_a_teachers_message(solved, check, wrong, message):
+    with pytest.raises(CheckFailed, match=message) as info:
+        getattr(ps2, check)(wrong(solved))
+    assert "hint:" in str(info.value) or "should return" in str(info.value)
+
+
+def test_library_shortcuts_are_refused(solved):
+    shortcut = '''
+def conv2d(image, kernel, stride=1, padding=0, dilation=1):
+    import cnnlab
+    return cnnlab.conv2d(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
+                         stride=stride, padding=padding, dilation=dilation)[0, 0]
+'''
+    ns = _namespace({"q1_conv2d": shortcut})
+    with pytest.raises(CheckFailed, match="conv2d uses cnnlab"):
+        ps2.check_conv2d_basic(ns["conv2d"])
+    lazy = '''
+def is_linear(system, n=32, trials=20, seed=0):
+    return systems.check_linearity(system).holds
+'''
+    with pytest.raises(CheckFailed, match="is_linear uses check_linearity"):
+        ps2.check_is_linear(_namespace({"q4_linear": lazy})["is_linear"])
+
+
+def test_fill_in_answers_are_only_sanity_checked_visibly(solved):
+    ps2.check_matrix_counts(1000, 100, 25)             # wrong numbers, but sane: only hidden tests catch them
+    with pytest.raises(CheckFailed):
+        _run(_cells()["q2_counts_test"].source, dict(solved, entries=1000, nonzeros=100, distinct=25))
+    with pytest.raises(CheckFailed, match="distinct <= nonzeros"):
+        ps2.check_matrix_counts(10, 100, 25)
+    with pytest.raises(CheckFailed, match="should be an int"):
+        ps2.check_matrix_counts(1.0, 1, 1)
+    ps2.check_most_isotropic("sobel")
+    with pytest.raises(CheckFailed, match="most_isotropic"):
+        _run(_cells()["q3_compare_test"].source, dict(solved, most_isotropic="sobel"))
+    with pytest.raises(CheckFailed, match="one of 'prewitt'"):
+        ps2.check_most_isotropic("canny")
+    ps2.check_lti_boxes(["B"])
+    with pytest.raises(CheckFailed, match="lti_boxes"):
+        _run(_cells()["q4_boxes_test"].source, dict(solved, lti_boxes=["B"]))
+    with pytest.raises(CheckFailed, match="a list of letters"):
+        ps2.check_lti_boxes("AC")
+
+
+def test_hardcoded_conv2d_passes_visible_but_not_hidden(solved):
+    """Returning the visible examples' numbers fools the visible check, not the hidden tests."""
+    real = solved["conv2d"]
+    known = {}
+    for args in ((np.arange(9.0).reshape(3, 3), np.array([[1.0, 0.0], [0.0, -1.0]]), {}),
+                 (ps2.IMAGE, ps2.PREWITT_VERTICAL, {}), (np.ones((3, 3)), np.ones((3, 3)), {"padding": 1})):
+        known[(args[0].tobytes(), args[1].tobytes(), tuple(sorted(args[2].items())))] = real(*args[:2], **args[2])
+
+    def cheat(image, kernel, stride=1, padding=0, dilation=1):
+        key = (np.asarray(image, float).tobytes(), np.asarray(kernel, float).tobytes(),
+               tuple(sorted({"padding": padding}.items())) if padding else ())
+        return known.get(key, np.zeros((1, 1)))
+
+    ps2.check_conv2d_basic(cheat)
+    with pytest.raises(CheckFailed, match="returned an array of the wrong shape|returned the wrong values"):
+        _run(_cells()["q1_conv2d_test"].source, dict(solved, conv2d=cheat))
+
+
+def test_release_fails_every_test_cell_cleanly():
+    """A student who wrote nothing: every test cell fails with a readable error, none crashes oddly."""
+    ns: dict = {}
+    cells = _cells(RELEASE)
+    for gid, cell in cells.items():
+        if cell.cell_type != "code" or gid == "q3_photo_show":
+            continue
+        try:
+            _run(cell.source, ns)
+        except (CheckFailed, NameError, NotImplementedError) as exc:
+            if gid.endswith("_test"):
+                assert "not implemented" in str(exc) or isinstance(exc, NameError) or "NotImplementedError" in str(exc)
+            continue
+        assert not gid.endswith("_test"), f"{gid} passed on an empty release"
+
+
+def test_soft_edge_and_constants():
+    img = ps2.soft_edge(np.pi / 2)
+    assert img.shape == (31, 31) and img[0, 15] < 0.01 and img[30, 15] > 0.99   # an edge across the rows
+    assert ps2.ANGLES == (0, 15, 30, 45, 60, 75, 90)
+    np.testing.assert_array_equal(ps2.SCHARR_VERTICAL[:, 0], [3, 10, 3])
