@@ -8,11 +8,14 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
+import importlib  # noqa: E402
+
 from cnnlab.nn import (  # noqa: E402
     keras_example, lenet5, lenet5_table, model1, model2, no_max_pool, residual_block, summary, vgg16, vgg19,
 )
 
 pytestmark = pytest.mark.torch
+summary_module = importlib.import_module("cnnlab.nn.summary")   # the module, not the function
 
 # seed 000, Examples 1-4: (rows as (type, output shape, params)), total
 SEED000 = {
@@ -140,7 +143,9 @@ def test_shared_layer_counted_once():
     assert s.total_params == 84
 
 
-def test_fallback_to_a_real_pass():
+def test_fallback_to_a_real_pass(monkeypatch):
+    monkeypatch.setattr(summary_module, "_REAL_PASS_LIMIT", 0)   # every model takes the meta path
+
     class NeedsValues(nn.Module):
         def __init__(self):
             super().__init__()
@@ -153,6 +158,23 @@ def test_fallback_to_a_real_pass():
 
     s = summary(NeedsValues(), (4,))
     assert s.output_shape == (None, 2) and s.total_params == 10
+
+
+@pytest.mark.parametrize("build", [model2, lenet5, residual_block, lambda: keras_example(4)])
+def test_meta_and_real_passes_agree(monkeypatch, build):
+    real = summary(build(), style="keras")
+    monkeypatch.setattr(summary_module, "_REAL_PASS_LIMIT", 0)
+    meta = summary(build(), style="keras")
+    assert meta.rows == real.rows and meta.total_params == real.total_params
+
+
+def test_real_pass_leaves_batchnorm_statistics_and_mode_alone():
+    block = residual_block()
+    block.train()
+    before = block.bn1.running_mean.clone(), int(block.bn1.num_batches_tracked)
+    summary(block)
+    assert block.training
+    assert torch.equal(block.bn1.running_mean, before[0]) and int(block.bn1.num_batches_tracked) == before[1]
 
 
 def test_summary_errors():
