@@ -5,7 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from cnnlab.nn.detection import non_max_suppression, sliding_window_detect, tile_canvases  # noqa: E402
+from cnnlab.nn.detection import match_detections, non_max_suppression, sliding_window_detect, tile_canvases  # noqa: E402
 from cnnlab.nn.localization import LocalisationData, box_iou  # noqa: E402
 
 pytestmark = pytest.mark.torch
@@ -82,3 +82,13 @@ def test_tile_canvases_boxes_follow_the_tiles():
     assert cls.tolist() == [0, 1]
     with pytest.raises(TypeError, match="data must be LocalisationData"):
         tile_canvases((data.images, data.targets), [0], 1)
+
+
+def test_match_detections_counts():
+    true = torch.tensor([[.2, .2, .2, .2], [.7, .7, .2, .2], [.5, .2, .1, .1]])
+    assert match_detections(true, true) == (3, 0, 0)
+    assert match_detections(torch.zeros(0, 4), true) == (0, 0, 3)
+    assert match_detections(true, torch.zeros(0, 4)) == (0, 3, 0)
+    shifted = true + torch.tensor([0.1, 0, 0, 0])          # IoU 1/3 for the 0.2 boxes, 0 for the 0.1 box
+    assert match_detections(shifted, true, 0.3) == (2, 1, 1)
+    assert match_detections(shifted, true, 0.5) == (0, 3, 3)

@@ -151,6 +151,25 @@ def test_dataset_targets_describe_the_canvases(digits):
     assert heights.min() >= 5 and heights.max() <= 40
 
 
+def test_partial_digits_are_cut_by_the_edge_and_labelled_empty(digits):
+    images, labels = digits
+    data = make_localisation_data(images, labels, classes=(3, 7), n=400, canvas=40, size_range=(14, 30),
+                                  p_empty=0.2, p_partial=0.3, seed=3)
+    empty = (data.targets[:, 0] == 0).numpy()
+    blank = (data.images.flatten(1).amax(1) == 0).numpy()
+    partial = empty & ~blank
+    assert 0.2 < blank.mean() < 0.3 and 0.25 < partial.mean() < 0.35
+    assert (data.targets[partial] == 0).all() and (data.digits[partial] == -1).all()
+    ink = data.images[partial, 0] > 0.2
+    touches = ink[:, 0].any(1) | ink[:, -1].any(1) | ink[:, :, 0].any(1) | ink[:, :, -1].any(1)
+    assert touches.all()                                                     # every one is cut by an edge
+    whole = ~empty
+    corners = boxes_to_corners(data.targets[whole, 1:5], 40)
+    assert (corners >= -1e-4).all() and (corners <= 40 + 1e-4).all()        # real objects stay inside
+    with pytest.raises(ValueError, match="p_empty \\+ p_partial must be below 1"):
+        make_localisation_data(images, labels, p_empty=0.5, p_partial=0.5)
+
+
 def test_dataset_is_seeded_and_validates(digits):
     images, labels = digits
     a = make_localisation_data(images[:1000], labels[:1000], classes=(0, 1), n=20, seed=5)

@@ -47,7 +47,7 @@ from .localization import (
     LocalisationHistory, evaluate_localisation, fit_localisation, localisation_loss, localisation_net,
     make_localisation_data,
 )
-from .detection import Detections, non_max_suppression, sliding_window_detect, tile_canvases
+from .detection import Detections, match_detections, non_max_suppression, sliding_window_detect, tile_canvases
 
 __all__ += [
     "LayerReceptiveField", "Patches", "activations", "conv_filters", "layer_features", "layer_receptive_field",
@@ -56,5 +56,5 @@ __all__ += [
     "Synthesis", "deepdream", "gaussian_blur", "maximise_activation", "LocalisationData", "LocalisationHead",
     "LocalisationScores", "box_iou", "boxes_to_corners", "decode_localisation", "evaluate_localisation",
     "localisation_loss", "localisation_net", "make_localisation_data", "LocalisationHistory", "fit_localisation",
-    "Detections", "non_max_suppression", "sliding_window_detect", "tile_canvases",
+    "Detections", "match_detections", "non_max_suppression", "sliding_window_detect", "tile_canvases",
 ]

@@ -20,7 +20,7 @@ from .._validate import _check_int
 from .explain import _as_images, _check_model, _check_real, _eval_mode
 from .localization import LocalisationData, box_iou, decode_localisation
 
-__all__ = ["non_max_suppression", "Detections", "sliding_window_detect", "tile_canvases"]
+__all__ = ["non_max_suppression", "Detections", "sliding_window_detect", "tile_canvases", "match_detections"]
 
 
 def non_max_suppression(boxes, scores, iou_threshold=0.5) -> torch.Tensor:
@@ -171,3 +171,39 @@ def tile_canvases(data, indices, ncols):
             boxes.append([(c + float(t[1])) / ncols, (r + float(t[2])) / rows, float(t[3]) / rows, float(t[4]) / ncols])
             classes.append(int(t[5:7].argmax()))
     return scene, torch.tensor(boxes).reshape(-1, 4), torch.tensor(classes, dtype=torch.int64)
+
+
+def match_detections(predicted, true, iou_threshold=0.5):
+    """Count hits, false alarms and misses: each true box may be claimed by one predicted box.
+
+    Predicted boxes are taken in the given order (best first, as
+    :func:`sliding_window_detect` returns them); each claims the unclaimed true box it
+    overlaps most, if that IoU reaches ``iou_threshold``.
+
+    Returns
+    -------
+    (hits, false_alarms, misses) : tuple of int
+        precision = hits / (hits + false_alarms), recall = hits / (hits + misses).
+
+    Examples
+    --------
+    >>> import torch
+    >>> true = torch.tensor([[.25, .25, .2, .2], [.75, .75, .2, .2]])
+    >>> pred = torch.tensor([[.26, .25, .2, .2], [.25, .26, .2, .2], [.5, .5, .1, .1]])
+    >>> match_detections(pred, true)      # a hit, a duplicate, a box on nothing; one digit missed
+    (1, 2, 1)
+    """
+    p = torch.as_tensor(predicted, dtype=torch.float32).reshape(-1, 4)
+    t = torch.as_tensor(true, dtype=torch.float32).reshape(-1, 4)
+    iou_threshold = _check_real(iou_threshold, "iou_threshold", minimum=0.0)
+    free = torch.ones(len(t), dtype=torch.bool)
+    hits = 0
+    for box in p:
+        if not free.any():
+            break
+        iou = torch.where(free, box_iou(box.expand(len(t), 4), t), torch.full((len(t),), -1.0))
+        best = int(iou.argmax())
+        if iou[best] >= iou_threshold:
+            free[best] = False
+            hits += 1
+    return hits, len(p) - hits, len(t) - hits

@@ -51,8 +51,17 @@ def _ink_box(patch, threshold):
     return rows[0], cols[0], rows[-1] + 1, cols[-1] + 1
 
 
+def _paste(canvas, src, r, c):
+    """Max-blend ``src`` into ``canvas`` with its top-left corner at (r, c), clipped to the canvas."""
+    S = canvas.shape[0]
+    r0, c0 = max(r, 0), max(c, 0)
+    r1, c1 = min(r + src.shape[0], S), min(c + src.shape[1], S)
+    if r0 < r1 and c0 < c1:
+        canvas[r0:r1, c0:c1] = np.maximum(canvas[r0:r1, c0:c1], src[r0 - r:r1 - r, c0 - c:c1 - c])
+
+
 def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
-                           size_range=(16, 40), p_empty=0.25, noise=0.0, seed=0,
+                           size_range=(16, 40), p_empty=0.25, p_partial=0.0, noise=0.0, seed=0,
                            threshold=0.2) -> LocalisationData:
     """Synthetic localisation data: digits of two classes at random places and scales.
 
@@ -76,6 +85,11 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
         Inclusive range of the digit's side after resizing; at most ``canvas``.
     p_empty : float in [0, 1)
         Fraction of canvases with no object.
+    p_partial : float in [0, 1 − p_empty)
+        Fraction of canvases with a digit cut by the canvas edge (30–70 % of its ink box
+        outside), labelled "no object": an object counts only when it is entirely in view.
+        These hard negatives teach a localiser to ignore half-seen digits, which matters
+        when it is slid over a larger scene (:func:`cnnlab.nn.sliding_window_detect`).
     noise : float
         Standard deviation of Gaussian pixel noise added everywhere (then clipped).
     seed : int
@@ -122,6 +136,9 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     p_empty = _check_real(p_empty, "p_empty", minimum=0.0)
     if p_empty >= 1:
         raise ValueError(f"p_empty must be in [0, 1), got {p_empty}")
+    p_partial = _check_real(p_partial, "p_partial", minimum=0.0)
+    if p_empty + p_partial >= 1:
+        raise ValueError(f"p_empty + p_partial must be below 1, got {p_empty} + {p_partial}")
     noise = _check_real(noise, "noise", minimum=0.0)
     seed = _check_int(seed, "seed", minimum=0)
     threshold = _check_real(threshold, "threshold", minimum=0.0)
@@ -131,7 +148,8 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     targets = np.zeros((n, 7), np.float32)
     digits = np.full(n, -1, np.int64)
     for k in range(n):
-        if rng.random() < p_empty:
+        u = rng.random()
+        if u < p_empty:
             continue
         which = int(rng.integers(2))
         src = imgs[rng.choice(pools[which])]
@@ -139,10 +157,23 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
         if side != src.shape[0]:
             src = F.interpolate(torch.from_numpy(src)[None, None], size=(side, side), mode="bilinear",
                                 align_corners=False, antialias=side < src.shape[0])[0, 0].numpy()
-        r, c = (int(v) for v in rng.integers(0, canvas - side + 1, size=2))
-        out[k, 0, r:r + side, c:c + side] = np.maximum(out[k, 0, r:r + side, c:c + side], src)
         t, l, b, rr = _ink_box(src, threshold)
         h, w = b - t, rr - l
+        if u < p_empty + p_partial:          # a hard negative: the digit's ink box crosses an edge
+            r, c = int(rng.integers(-t, canvas - b + 1)), int(rng.integers(-l, canvas - rr + 1))
+            edge, outside = int(rng.integers(4)), rng.uniform(0.3, 0.7)
+            if edge == 0:
+                r = -t - int(round(outside * h))
+            elif edge == 1:
+                r = canvas - b + int(round(outside * h))
+            elif edge == 2:
+                c = -l - int(round(outside * w))
+            else:
+                c = canvas - rr + int(round(outside * w))
+            _paste(out[k, 0], src, r, c)
+            continue
+        r, c = (int(v) for v in rng.integers(0, canvas - side + 1, size=2))
+        _paste(out[k, 0], src, r, c)
         targets[k] = (1.0, (c + l + w / 2) / canvas, (r + t + h / 2) / canvas, h / canvas, w / canvas,
                       float(which == 0), float(which == 1))
         digits[k] = classes[which]
