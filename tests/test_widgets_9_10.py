@@ -127,3 +127,20 @@ def test_fgsm_explorer_epsilon_zero_and_flips(setup):
     assert "ε = 0.30" in ex.header(ex.result)
     with pytest.raises(ValueError, match="labels are required"):
         FGSMExplorer(model, x, None)
+
+
+def test_readouts_and_bench_instances():
+    import re
+
+    for cls in (FeatureMapExplorer, AttributionExplorer, FGSMExplorer):
+        ex = cls.bench_instance()
+        head = ex.header(ex.result)
+        assert 'class="cnnlab-readouts"' in head and ex.error is None
+        if cls is not FGSMExplorer:
+            assert f'data-prediction="{ex.result.prediction if cls is FeatureMapExplorer else int(ex.result.probabilities.argmax())}"' in head
+    ex = FGSMExplorer.bench_instance()
+    ex.epsilon.value = 0.0
+    head = ex.header(ex.result)
+    assert 'data-flipped="false"' in head and 'data-max-change="0.0000"' in head
+    ex.epsilon.value = 0.2
+    assert re.search(r'data-max-change="0\.(1\d*|2000)"', ex.header(ex.result))

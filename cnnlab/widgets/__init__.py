@@ -14,3 +14,4 @@ from .quiz import Quiz, try_function
 from .cost import SeparableCostExplorer
 from .pooling import PoolingExplorer
 from .receptive import ReceptiveFieldExplorer
+from .inspect import AttributionExplorer, FeatureMapExplorer, FGSMExplorer

@@ -65,6 +65,26 @@ def _title(index, labels, probs):
     return f"#{index}{true}: predicted {int(probs.argmax())} ({probs.max():.0%})"
 
 
+def _bench_setup():
+    """An (untrained) model2 and 200 shipped MNIST digits: what bench/widgets.py times."""
+    from ..nn import load_subset, model2
+
+    digits = load_subset()
+    pick = slice(0, None, 25)
+    return model2(), digits.images[pick], digits.labels[pick]
+
+
+def _readouts(*parts):
+    return ('<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
+            + " · ".join(parts) + "</div>")
+
+
+def _prediction_readout(probs):
+    p = int(probs.argmax())
+    return (f'<span class="cnnlab-readout cnnlab-prediction" data-prediction="{p}" '
+            f'data-probability="{probs[p]:.4f}">predicted {p} ({probs[p]:.0%})</span>')
+
+
 def _index_slider(n, value):
     return widgets.IntSlider(value=value, min=0, max=n - 1, description="image #", style=STYLE,
                              layout=LAYOUT, continuous_update=False)
@@ -128,8 +148,18 @@ class FeatureMapExplorer(Explorer):
                                       description="layer", style=STYLE, layout=LAYOUT)
         self._finish([self.index, self.layer])
 
+    @classmethod
+    def bench_instance(cls):
+        return cls(*_bench_setup())
+
     def params(self):
         return {"index": self.index.value, "layer": self.layer.value}
+
+    def header(self, result):
+        c, h, w = result.maps.shape
+        return _readouts(_prediction_readout(result.probabilities),
+                         f'<span class="cnnlab-readout cnnlab-maps" data-shape="{c}×{h}×{w}">layer {result.layer}: '
+                         f'{c} maps of {h}×{w}</span>')
 
     def compute(self, index, layer):
         from ..nn.explain import activations
@@ -206,8 +236,19 @@ class AttributionExplorer(Explorer):
                                       description="Grad-CAM layer", style=STYLE, layout=LAYOUT)
         self._finish([self.index, self.target, self.layer])
 
+    @classmethod
+    def bench_instance(cls):
+        return cls(*_bench_setup())
+
     def params(self):
         return {"index": self.index.value, "target": self.target.value, "layer": self.layer.value}
+
+    def header(self, result):
+        peak = np.unravel_index(int(result.grad_cam.argmax()), result.grad_cam.shape)
+        return _readouts(_prediction_readout(result.probabilities),
+                         f'<span class="cnnlab-readout cnnlab-target" data-target="{result.target}" '
+                         f'data-cam-peak="{peak[0]},{peak[1]}">explaining class {result.target}; '
+                         f'Grad-CAM peaks at row {peak[0]}, column {peak[1]}</span>')
 
     def compute(self, index, target, layer):
         from ..nn.attribution import grad_cam, saliency
@@ -285,6 +326,10 @@ class FGSMExplorer(Explorer):
                                            readout_format=".2f")
         self._finish([self.index, self.epsilon])
 
+    @classmethod
+    def bench_instance(cls):
+        return cls(*_bench_setup())
+
     def params(self):
         return {"index": self.index.value, "epsilon": self.epsilon.value}
 
@@ -299,8 +344,12 @@ class FGSMExplorer(Explorer):
     def header(self, result):
         a, b = result.clean_probabilities, result.adversarial_probabilities
         verdict = "fooled" if result.flipped else "not fooled"
-        return (f'<div class="cnnlab-readout">ε = {result.epsilon:.2f}: predicted {int(a.argmax())} '
-                f'({a.max():.0%}) → {int(b.argmax())} ({b.max():.0%}) — <b>{verdict}</b></div>')
+        return _readouts(
+            f'<span class="cnnlab-readout cnnlab-fgsm" data-epsilon="{result.epsilon:.2f}" '
+            f'data-clean="{int(a.argmax())}" data-adversarial="{int(b.argmax())}" '
+            f'data-flipped="{str(result.flipped).lower()}" data-max-change="{np.abs(result.adversarial - result.image).max():.4f}">'
+            f'ε = {result.epsilon:.2f}: predicted {int(a.argmax())} ({a.max():.0%}) → {int(b.argmax())} '
+            f'({b.max():.0%}) — <b>{verdict}</b></span>')
 
     def draw(self, result, figure):
         axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
