@@ -128,14 +128,28 @@ def _autograde_one(submitted: str, student: str, assignment: str, release_dir: s
     }
 
 
-def _feedback_one(root: str, overrides: dict, assignment: str, student: str) -> dict:
+def _feedback_chunk(root: str, overrides: dict, assignment: str, students: list[str], base: str) -> dict:
+    """Feedback for several students in ONE nbgrader run (the HTML templates are compiled
+    once per run, half the cost of one student's feedback): nbgrader is pointed at a
+    folder holding links to just these students' autograded submissions. It only reads
+    the gradebook, so workers can do this side by side."""
+    import re
+
+    from .course import load_config
+
     _quiet()
-    if "feedback_api" not in _WORKER:
-        from .course import load_config
-        _WORKER["feedback_api"] = make_api(pathlib.Path(root), load_config(pathlib.Path(root), **overrides))
-    result = _WORKER["feedback_api"].generate_feedback(assignment, student, force=True)
-    return {"student": student, "success": bool(result.get("success")),
-            "error": "" if result.get("success") else (result.get("log", "") + result.get("error", ""))[-2000:]}
+    view = pathlib.Path(tempfile.mkdtemp(prefix="feedback-", dir=base))
+    for student in students:
+        (view / student).mkdir()
+        (view / student / assignment).symlink_to(pathlib.Path(root) / "autograded" / student / assignment)
+    config = load_config(pathlib.Path(root), **overrides)
+    config.CourseDirectory.autograded_directory = str(view)
+    result = make_api(pathlib.Path(root), config).generate_feedback(assignment, force=True)
+    log = result.get("log", "") + result.get("error", "")
+    failed = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'", log))
+    if not result.get("success") and not failed:
+        failed = set(students)
+    return {"students": students, "failed": sorted(failed), "error": log[-2000:] if failed else ""}
 
 
 # -- parent side ------------------------------------------------------------------
@@ -217,7 +231,9 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
 
     results: list[GradeResult] = []
     exports: list[pathlib.Path] = []
-    ctx = multiprocessing.get_context("spawn")
+    # fork where it exists: workers start with nbgrader already imported (seconds each
+    # otherwise). The parent holds no kernel, event loop or open gradebook at that point.
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     for name in targets:
         everyone = submitted_students(layout, name)
         chosen = [s for s in everyone if students is None or s in students]
@@ -256,11 +272,22 @@ def _score_or_none(api, assignment, student):
         return None, None
 
 
-def _progress(iterable, total, desc, enabled):
+def _bar(total, desc, enabled):
     if not enabled:
-        return iterable
+        return None
     from tqdm.auto import tqdm
-    return tqdm(iterable, total=total, desc=desc, unit="nb", leave=True)
+    return tqdm(total=total, desc=desc, unit="sub", leave=True)
+
+
+def _progress(iterable, total, desc, enabled):
+    bar = _bar(total, desc, enabled)
+    if bar is None:
+        yield from iterable
+        return
+    with bar:
+        for item in iterable:
+            yield item
+            bar.update(1)
 
 
 def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
@@ -283,12 +310,20 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
             ok = [r.student for r in out if r.status == "graded"]
             if feedback and ok:
                 by_student = {r.student: r for r in out}
-                futures = [pool.submit(_feedback_one, str(layout.root), overrides, name, s) for s in ok]
-                for fut in _progress(cf.as_completed(futures), len(futures), f"feedback  {name}", progress):
+                size = max(1, min(8, -(-len(ok) // n)))
+                chunks = [ok[i:i + size] for i in range(0, len(ok), size)]
+                futures = [pool.submit(_feedback_chunk, str(layout.root), overrides, name, chunk, base)
+                           for chunk in chunks]
+                bar = _bar(len(ok), f"feedback  {name}", progress)
+                for fut in cf.as_completed(futures):
                     r = fut.result()
-                    if not r["success"]:
-                        res = by_student[r["student"]]
+                    for student in r["failed"]:
+                        res = by_student[student]
                         res.status, res.error = "error", "feedback failed: " + r["error"]
+                    if bar is not None:
+                        bar.update(len(r["students"]))
+                if bar is not None:
+                    bar.close()
     return out
 
 
