@@ -55,7 +55,7 @@ def _read(path: pathlib.Path):
             nbformat.validate(nb)
         except nbformat.reader.NotJSONError as exc:
             detail = str(exc.__cause__ or exc).splitlines()[0][:200]
-            return None, f"it is not valid JSON ({detail}); was it edited in a text editor or truncated?"
+            return None, f"it is not valid JSON ({detail}), perhaps edited in a text editor or cut short"
         except Exception as exc:  # ValidationError, missing keys, wrong nbformat ...
             detail = str(exc).splitlines()[0][:200]
             return None, f"it is not a valid Jupyter notebook ({detail})"
