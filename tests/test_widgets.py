@@ -185,7 +185,7 @@ def test_moving_average_explorer_every_control():
     ex.frequency.value = 1000.0
     ex.width.value = 8                        # rate / width = 1000 Hz: the tone itself is removed
     assert np.max(np.abs(ex.result.smooth[8:-8])) < 1e-9 and abs(ex.result.snr_smooth) < 0.1
-    assert 'data-snr-smooth=' in ex.rendered_html and ex.rendered_png[:4] == b"\x89PNG"
+    assert 'data-snr-smooth=' in ex.rendered_html and ex.rendered_image[:4] == b"\x89PNG"
 
 
 def test_flip_shift_add_explorer_every_control():
@@ -208,7 +208,8 @@ def test_flip_shift_add_explorer_every_control():
     assert ex.result.t == 1 and ex.result.terms.startswith("y[1] = ")
     ex.x_text.value = "1 2 x"
     assert ex.result is None and "'x' is not a number" in ex.error
-    assert "cnnlab-error" in ex.rendered_html and ex.rendered_png is None
+    assert "cnnlab-error" in ex.rendered_html and ex.rendered_image is None
+    assert len(ex.out.outputs) == 1 and "cnnlab-error" in ex.out.outputs[0]["data"]["text/html"]
     ex.x_text.value = "1 2"
     ex.padding.value = 0
     assert "no output position fits" in ex.error
@@ -289,7 +290,8 @@ def test_kernel_playground_presets_cells_and_display():
     assert ex.preset.value == "custom"
     for show in ("magnitude", "image", "signed"):
         ex.show.value = show
-        assert ex.result.show == show and ex.rendered_png is not None
+        assert ex.result.show == show and ex.rendered_image[:2] == b"\xff\xd8"     # JPEG for photos
+        assert ex.out.outputs[-1]["data"]["image/jpeg"]
     ex.preset.value = "custom"                          # choosing 'custom' keeps the kernel
     assert ex.result.kernel[2, 2] == 8
     with pytest.raises(ValueError, match="preset must be one of"):
@@ -336,3 +338,48 @@ def test_equivariance_explorer_every_control():
     ex.dy.value, ex.dx.value = 0, 0
     assert np.abs(ex.result.difference).max() == 0
     assert 'data-border-pixels="0"' in ex.rendered_html
+
+
+# --------------------------------------------------------------------- try-it exercises
+def test_quiz_checks_numbers_fractions_tuples_words_and_choices():
+    from fractions import Fraction
+
+    from cnnlab.widgets import Quiz
+
+    q = Quiz("length?", 5, hint="use the formula", explanation="(9 + 2 − 3)/2 + 1")
+    assert q.check("") is False and q.correct is None and "not answered" in q.feedback.value
+    assert q.check("4") is False and "use the formula" in q.feedback.value
+    q.input.value = "10/2"                                   # typing + Enter checks too
+    assert q.correct is True and "✔" in q.feedback.value
+    assert Quiz("p?", Fraction(1, 8)).check("1/8") and Quiz("p?", Fraction(1, 8)).check("0.125")
+    pair = Quiz("pads?", (1, 1))
+    assert pair.check("(1, 1)") and pair.check("1 1") and not pair.check("(0, 2)") and not pair.check("1")
+    word = Quiz("which?", ["a c", "c a"])
+    assert word.check("A C") and word.check("c a") and not word.check("a")
+    choice = Quiz("commutative?", "no", choices=["yes", "no"])
+    choice.input.value = "yes"
+    assert choice.correct is False
+    choice.input.value = "no"
+    assert choice.correct is True
+    assert "cnnlab-quiz" in choice.widget._dom_classes
+    with pytest.raises(ValueError, match="answer must be one of the choices"):
+        Quiz("?", "maybe", choices=["yes", "no"])
+
+
+def test_try_function_reports_without_raising(capsys):
+    from cnnlab.widgets import try_function
+
+    assert try_function(lambda a: a * 2, lambda a: a + a, [(np.arange(3),), (np.ones(2),)], name="double")
+    assert capsys.readouterr().out.count("✔ double(") == 2
+
+    def todo(a):
+        raise NotImplementedError
+
+    assert not try_function(todo, np.flip, [(np.arange(3),)])
+    assert "not written yet" in capsys.readouterr().out
+    assert not try_function(lambda a: a[:-1], np.flip, [(np.arange(3),)], name="short")
+    assert "expected [2, 1, 0]" in capsys.readouterr().out
+    assert not try_function(lambda a: 1 / 0, np.flip, [(np.arange(3),)], name="boom")
+    assert "raised ZeroDivisionError" in capsys.readouterr().out
+    assert not try_function(lambda a: None, np.flip, [(np.arange(3),)], name="none")
+    assert "returned None" in capsys.readouterr().out

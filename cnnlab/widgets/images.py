@@ -99,6 +99,7 @@ class KernelPlayground(Explorer):
     height = "470px"
     figsize = (10.0, 3.9)
     layout = None
+    image_format = "jpeg"
     css_class = "cnnlab-kernel-playground"
 
     def __init__(self, image=None, *, preset="Sobel vertical"):
@@ -207,6 +208,7 @@ class GaborExplorer(Explorer):
     height = "470px"
     figsize = (10.0, 3.9)
     layout = None
+    image_format = "jpeg"
     css_class = "cnnlab-gabor-explorer"
 
     def __init__(self, image=None):
@@ -281,6 +283,7 @@ class EquivarianceExplorer(Explorer):
     height = "430px"
     figsize = (10.0, 3.5)
     layout = None
+    image_format = "jpeg"
     css_class = "cnnlab-equivariance-explorer"
 
     def __init__(self, image=None):
