@@ -367,7 +367,7 @@ class FGSMExplorer(Explorer):
         self.model = model
         self.x, self.labels, self.n_classes = _prepare(model, images, labels)
         self.index = _index_slider(len(self.x), index)
-        self.epsilon = widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.01, description="ε",
+        self.epsilon = widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.01, description="epsilon ε",
                                            style=STYLE, layout=LAYOUT, continuous_update=False,
                                            readout_format=".2f")
         self._finish([self.index, self.epsilon])
