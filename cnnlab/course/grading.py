@@ -237,7 +237,7 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
     for name in targets:
         everyone = submitted_students(layout, name)
         chosen = [s for s in everyone if students is None or s in students]
-        if students is not None:
+        if students is not None and assignment is not None:
             missing = sorted(set(students) - set(everyone))
             if missing:
                 raise CourseError(f"no submission of {name} from: {', '.join(missing)}")
@@ -251,13 +251,16 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
         if not todo:
             log(f"{name}: all {len(chosen)} submission(s) already graded (use --force to redo)")
         else:
-            graded = _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress, feedback)
-            for r in graded:
+            def remember(r, name=name, state=state, fingerprints=fingerprints):
+                # saved as each submission is recorded: an interrupted run loses nothing
                 if r.status == "graded":
                     state[r.student] = fingerprints[r.student]
                 else:
                     state.pop(r.student, None)
-            _save_state(layout, name, state)
+                _save_state(layout, name, state)
+
+            graded = _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
+                                  feedback, remember)
             results.extend(graded)
         if export:
             exports.extend(export_scores(api, layout, name))
@@ -291,7 +294,7 @@ def _progress(iterable, total, desc, enabled):
 
 
 def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
-                 feedback) -> list[GradeResult]:
+                 feedback, remember) -> list[GradeResult]:
     expected = notebooks_of(layout.source / name)
     out: list[GradeResult] = []
     with tempfile.TemporaryDirectory(prefix="cnnlab-grade-") as base:
@@ -307,6 +310,7 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
                                    str(release_dir), expected): s for s in todo}
             for fut in _progress(cf.as_completed(futures), len(futures), f"autograde {name}", progress):
                 out.append(_collect(api, layout, name, futures[fut], fut))
+                remember(out[-1])
             ok = [r.student for r in out if r.status == "graded"]
             if feedback and ok:
                 by_student = {r.student: r for r in out}
@@ -320,6 +324,7 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
                     for student in r["failed"]:
                         res = by_student[student]
                         res.status, res.error = "error", "feedback failed: " + r["error"]
+                        remember(res)  # so the next run tries again
                     if bar is not None:
                         bar.update(len(r["students"]))
                 if bar is not None:
