@@ -1,0 +1,229 @@
+"""Visible checks of problem set 3 (counting, building and training seed 003's model2).
+
+Counting drills are checked visibly with the lecture notes' own numbers (280, 456, 10,
+142, the model1/model2 totals) and for sanity; the fill-in answers (the corrected LeNet-5
+table, the dense head of seed 000's open question, model2's receptive field, the
+explanation) are checked fully only by the hidden tests in ``solutions/``. torch is
+imported inside the checks that need it, so importing this module stays light.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ._core import Checker, CheckFailed, fmt
+
+__all__ = ["TARGET_ACCURACY", "STATEMENTS", "LENET_LAYERS", "check_counting", "check_lenet_table",
+           "check_dense_head", "check_receptive_field", "check_model2", "check_accuracy", "check_trained",
+           "check_explanation"]
+
+#: validation accuracy question 3 asks for (on the 1,000 validation digits of the setup cell)
+TARGET_ACCURACY = 0.90
+
+#: the layers of seed 001's LeNet-5 table, in order
+LENET_LAYERS = ("CONV1", "POOL1", "CONV2", "POOL2", "FC3", "FC4", "Softmax")
+_NOTES_LENET = {"CONV1": 208, "CONV2": 416, "FC3": 48_001, "FC4": 10_081, "Softmax": 841}
+
+#: question 4's statements; the answer is the set of letters that explain model2's win
+STATEMENTS = {
+    "a": "model2 has more parameters than model1, so it can fit the data better",
+    "b": "a convolution uses the same small filter at every position (parameter sharing)",
+    "c": "each unit of a convolutional layer only looks at a small neighbourhood (locality)",
+    "d": "max pooling makes the features tolerant to small shifts of the digit",
+    "e": "a fully connected network cannot represent a digit classifier at all",
+    "f": "model2 was trained with a larger learning rate than model1",
+}
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _sanity(checker: Checker, ok: bool, message: str) -> None:
+    """One sanity check: CheckFailed with ``message`` unless ``ok``; counted like the others."""
+    __tracebackhide__ = True
+    if not ok:
+        raise CheckFailed(message)
+    checker.count += 1
+
+
+# ----------------------------------------------------------------------------- question 1
+def check_counting(conv_params, dense_params) -> None:
+    """``conv_params(k, c_in, c_out, bias=True)`` and ``dense_params(n_in, n_out, bias=True)``."""
+    __tracebackhide__ = True
+    c = Checker("conv_params / dense_params")
+    cases = [
+        ((3, 3, 10), {}, 280, "seed 001: ten 3x3x3 filters, each with one bias: (3*3*3 + 1) * 10"),
+        ((5, 3, 6), {}, 456, "seed 001: six 5x5x3 filters: (5*5*3 + 1) * 6"),
+        ((3, 1, 1), {}, 10, "seed 000, Example 1: one 3x3 filter on one channel plus a bias"),
+        ((3, 1, 5), {}, 50, "seed 000, Example 2's first layer"),
+        ((3, 5, 2), {}, 92, "seed 000, Example 2's second layer: each filter spans all 5 input channels"),
+        ((3, 3, 10), {"bias": False}, 270, "without biases only the weights remain: 3*3*3*10"),
+    ]
+    for args, kwargs, expected, hint in cases:
+        shown = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+        c.int(c.call(conv_params, *args, name="conv_params", **kwargs), expected, call=f"conv_params({shown})",
+              hint=hint)
+    for args, kwargs, expected, hint in [
+        ((784, 200), {}, 157_000, "seed 003's model1, first layer: 784*200 weights + 200 biases"),
+        ((400, 10), {}, 4_010, "seed 003's model2, dense layer: 400*10 + 10"),
+        ((100, 10), {"bias": False}, 1_000, "no biases: 100*10"),
+    ]:
+        shown = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+        c.int(c.call(dense_params, *args, name="dense_params", **kwargs), expected,
+              call=f"dense_params({shown})", hint=hint)
+    total = sum(c.call(dense_params, *a, name="dense_params") for a in ((784, 200), (200, 100), (100, 10)))
+    c.int(total, 178_110, call="model1's three dense layers", hint="seed 003: 178,110 parameters in all")
+    c.done()
+
+
+def check_lenet_table(lenet_shapes, lenet_params) -> None:
+    """The corrected LeNet-5 table: ``{layer: (H, W, C) or (units, 1)}`` and ``{layer: parameters}``."""
+    __tracebackhide__ = True
+    c = Checker("LeNet-5 table")
+    for name, table in (("lenet_shapes", lenet_shapes), ("lenet_params", lenet_params)):
+        if not isinstance(table, dict) or set(table) != set(LENET_LAYERS):
+            got = sorted(table) if isinstance(table, dict) else type(table).__name__
+            raise CheckFailed(f"{name} should be a dict with exactly the keys {list(LENET_LAYERS)}, got {fmt(got)}")
+    for layer in LENET_LAYERS:
+        value = lenet_params[layer]
+        if not _is_int(value) or value < 0:
+            raise CheckFailed(f"lenet_params[{layer!r}] should be a non-negative int, got {fmt(value)}")
+        shape = lenet_shapes[layer]
+        if not (isinstance(shape, tuple) and all(_is_int(v) and v > 0 for v in shape)):
+            raise CheckFailed(f"lenet_shapes[{layer!r}] should be a tuple of positive ints, got {fmt(shape)}")
+    c.equal(lenet_shapes["CONV1"], (28, 28, 8), call="lenet_shapes['CONV1']",
+            hint="the table gives it: 32 - 5 + 1 = 28, and 8 filters")
+    c.equal(lenet_shapes["Softmax"], (10, 1), call="lenet_shapes['Softmax']", hint="ten classes, written (10, 1)")
+    for layer in ("POOL1", "POOL2"):
+        c.int(lenet_params[layer], 0, call=f"lenet_params[{layer!r}]",
+              hint="pooling has hyper-parameters (f, s) but nothing to learn")
+    copied = [layer for layer, wrong in _NOTES_LENET.items() if lenet_params[layer] == wrong]
+    if copied:
+        raise CheckFailed(
+            f"lenet_params has the notes' numbers for {', '.join(copied)} ({', '.join(str(_NOTES_LENET[x]) for x in copied)}).\n"
+            "  Those use one input channel and one bias per layer. Redo them with the table's shapes:\n"
+            "  a conv filter spans every input channel and each filter has a bias; a dense layer has one bias "
+            "per unit.")
+    for layer in ("POOL1", "CONV2", "POOL2"):
+        h, w = lenet_shapes[layer][:2]
+        if h != w:
+            raise CheckFailed(f"lenet_shapes[{layer!r}] = {lenet_shapes[layer]}: a square input keeps square maps")
+    c.done()
+
+
+def check_dense_head(n_params) -> None:
+    """Seed 000's open question: Dense(100) then Dense(1) on the 22x22x64 output."""
+    __tracebackhide__ = True
+    c = Checker("dense head")
+    _sanity(c, _is_int(n_params), f"dense_head_params should be an int, got {fmt(n_params)}")
+    _sanity(c, n_params > 30_977,
+            f"dense_head_params = {n_params:,} is not more than the 30,977 of a single output neuron; 100 neurons "
+            "each need a weight for every one of the 22*22*64 inputs")
+    _sanity(c, n_params % 10 != 0,
+            f"dense_head_params = {n_params:,}: did you forget the biases, or the second layer?")
+    c.done()
+
+
+def check_receptive_field(rf) -> None:
+    """Receptive field of one unit after model2's second pooling layer (one side, in pixels)."""
+    __tracebackhide__ = True
+    c = Checker("receptive field")
+    _sanity(c, _is_int(rf), f"model2_rf should be an int (pixels along one side), got {fmt(rf)}")
+    _sanity(c, rf >= 7, f"model2_rf = {rf}: a 5x5 and a 3x3 convolution alone already see 7 pixels; the "
+                        "pooling layers in between widen the field further (R_l = R_(l-1) + (k - 1) J_(l-1))")
+    _sanity(c, rf <= 28, f"model2_rf = {rf}: larger than the 28-pixel image; the field grows by (k - 1) times "
+                         "the jump of the layer below at each layer")
+    c.done()
+
+
+# ----------------------------------------------------------------------------- question 2
+def _torch():
+    import torch
+
+    return torch
+
+
+def check_model2(build_model2) -> None:
+    """``build_model2()`` -> a torch module matching seed 003's description."""
+    __tracebackhide__ = True
+    torch = _torch()
+    c = Checker("build_model2")
+    model = c.call(build_model2, name="build_model2")
+    if not isinstance(model, torch.nn.Module):
+        raise CheckFailed(f"build_model2() should return a torch.nn.Module, got {type(model).__name__}")
+    x = torch.zeros(3, 1, 28, 28)
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except Exception as exc:  # noqa: BLE001 - shown to the student
+        raise CheckFailed(f"model(torch.zeros(3, 1, 28, 28)) raised {type(exc).__name__}: {exc}\n"
+                          "  hint: the dense layer takes 5*5*16 = 400 inputs; flatten before it") from None
+    c.equal(tuple(out.shape), (3, 10), call="model(zeros(3, 1, 28, 28)).shape",
+            hint="one row of 10 class scores per image")
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    dense = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    c.equal([(m.in_channels, m.out_channels, m.kernel_size) for m in convs], [(1, 8, (5, 5)), (8, 16, (3, 3))],
+            call="the Conv2d layers (in, out, kernel)", hint="5x5 convolution 1 -> 8, then 3x3 convolution 8 -> 16")
+    c.equal([(m.in_features, m.out_features) for m in dense], [(400, 10)], call="the Linear layers",
+            hint="one dense layer, 400 -> 10")
+    pools = [m for m in model.modules() if isinstance(m, torch.nn.MaxPool2d)]
+    c.equal(len(pools), 2, call="number of MaxPool2d layers", hint="a 2x2 max-pool after each convolution")
+    n = sum(p.numel() for p in model.parameters())
+    c.int(n, 5_386, call="parameters of build_model2()", hint="seed 003: 208 + 1,168 + 4,010 = 5,386")
+    c.done()
+
+
+# ----------------------------------------------------------------------------- question 3
+def check_accuracy(accuracy) -> None:
+    """``accuracy(model, images, labels)`` -> fraction of correctly classified images."""
+    __tracebackhide__ = True
+    torch = _torch()
+    c = Checker("accuracy")
+
+    class Fixed(torch.nn.Module):  # predicts the column of the brightest pixel among the first 10 of row 0
+        def forward(self, x):
+            return x[:, 0, 0, :10].float()
+
+    images = np.zeros((4, 28, 28), dtype=np.uint8)
+    images[np.arange(4), 0, [3, 1, 4, 1]] = 255
+    labels = np.array([3, 1, 4, 7])
+    got = c.call(accuracy, Fixed(), images, labels, name="accuracy")
+    c.close(float(got), 0.75, call="accuracy(model, images, labels) with 3 of 4 right",
+            hint="the predicted class is the argmax of the model's 10 scores; compare with the labels and "
+                 "average")
+    c.done()
+
+
+def check_trained(model, val, *, target: float = TARGET_ACCURACY) -> None:
+    """The trained model reaches ``target`` accuracy on ``val`` = (images, labels)."""
+    __tracebackhide__ = True
+    torch = _torch()
+    from cnnlab.nn import evaluate
+
+    c = Checker("trained model2")
+    if not isinstance(model, torch.nn.Module):
+        raise CheckFailed(f"model should be your trained torch module, got {type(model).__name__}")
+    n = sum(p.numel() for p in model.parameters())
+    c.int(n, 5_386, call="parameters of the trained model", hint="train the model2 of question 2")
+    acc = evaluate(model, val).accuracy
+    if acc < target:
+        raise CheckFailed(f"validation accuracy {acc:.1%} is below {target:.0%}.\n"
+                          "  hint: Adam with lr 0.005, batches of 100, 3-4 epochs over the training digits; "
+                          "scale the pixels to [0, 1]")
+    print(f"  validation accuracy {acc:.1%}")
+    c.done()
+
+
+# ----------------------------------------------------------------------------- question 4
+def check_explanation(letters, ratio) -> None:
+    """``letters``: a set of STATEMENTS keys; ``ratio``: model1's / model2's parameters, rounded."""
+    __tracebackhide__ = True
+    c = Checker("explanation")
+    _sanity(c, isinstance(letters, (set, frozenset)) and bool(letters) and letters <= set(STATEMENTS),
+            f"reasons should be a non-empty set of letters from {sorted(STATEMENTS)}, got {fmt(letters)}")
+    _sanity(c, "a" not in letters, "statement a is false: count the parameters again (question 1)")
+    _sanity(c, _is_int(ratio), f"ratio should be an int (rounded), got {fmt(ratio)}")
+    c.int(ratio, 33, call="round(model1 parameters / model2 parameters)", hint="178,110 / 5,386")
+    c.done()

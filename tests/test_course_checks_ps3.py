@@ -1,0 +1,151 @@
+"""ps3's visible checks and hidden tests, run without a kernel on the solution notebook's cells.
+
+The solution passes every visible check and hidden test; typical wrong answers fail with a
+teacher's message; hard-coding what the visible checks show does not pass the hidden tests.
+"""
+from __future__ import annotations
+
+import linecache
+import pathlib
+
+import numpy as np
+import pytest
+
+from cnnlab.course.checks import CheckFailed, ps3
+
+torch = pytest.importorskip("torch")
+nbformat = pytest.importorskip("nbformat")
+pytestmark = [pytest.mark.torch, pytest.mark.course, pytest.mark.slow]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "solutions" / "ps3" / "ps3.ipynb"
+RELEASE = ROOT / "assignments" / "ps3" / "ps3.ipynb"
+
+
+def _cells(path=SOURCE):
+    nb = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader")}
+
+
+def _run(source: str, ns: dict) -> None:
+    name = f"<ps3-cell-{len(linecache.cache)}-{hash(source)}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    exec(compile(source, name, "exec"), ns)
+
+
+@pytest.fixture(scope="module")
+def solved():
+    ns: dict = {}
+    for gid, cell in _cells().items():
+        if cell.cell_type == "code" and not gid.endswith("_test"):
+            _run(cell.source, ns)
+    return ns
+
+
+def test_structure_and_release():
+    cells = _cells()
+    points = {gid: c.metadata["nbgrader"].get("points") for gid, c in cells.items() if gid.endswith("_test")}
+    assert sum(points.values()) == 13 and all(p and p > 0 for p in points.values())
+    for gid, cell in cells.items():
+        if gid.endswith("_test"):
+            assert "### BEGIN HIDDEN TESTS" in cell.source and "ps3.check_" in cell.source.splitlines()[0]
+    release = RELEASE.read_text()
+    assert "BEGIN HIDDEN TESTS" not in release and "BEGIN SOLUTION" not in release
+    assert "3_097_801" not in release and '{"b", "c", "d"}' not in release
+
+
+def test_solution_passes_visible_and_hidden_tests(solved):
+    for gid, cell in _cells().items():
+        if gid.endswith("_test"):
+            _run(cell.source, solved)       # raises on any failure
+
+
+# ----------------------------------------------------------------------------- wrong answers
+def test_counting_without_bias_or_channels_fails():
+    with pytest.raises(CheckFailed, match=r"conv_params\(3, 3, 10\).*\n.*returned: 270"):
+        ps3.check_counting(lambda k, c_in, c_out, bias=True: k * k * c_in * c_out, lambda n, m, bias=True: n * m)
+    with pytest.raises(CheckFailed, match="280"):
+        ps3.check_counting(lambda k, c_in, c_out, bias=True: (k * k + 1) * c_out, lambda n, m, bias=True: (n + 1) * m)
+
+
+def test_notes_lenet_numbers_are_rejected(solved):
+    params = dict(solved["lenet_params"], CONV1=208, FC3=48_001)
+    with pytest.raises(CheckFailed, match="notes' numbers for CONV1, FC3"):
+        ps3.check_lenet_table(solved["lenet_shapes"], params)
+    with pytest.raises(CheckFailed, match="exactly the keys"):
+        ps3.check_lenet_table({"CONV1": (28, 28, 8)}, solved["lenet_params"])
+    with pytest.raises(CheckFailed, match="nothing to learn"):
+        ps3.check_lenet_table(solved["lenet_shapes"], dict(solved["lenet_params"], POOL1=5))
+
+
+def test_dense_head_and_receptive_field_sanity():
+    with pytest.raises(CheckFailed, match="forget the biases"):
+        ps3.check_dense_head(30_976 * 100 + 100)
+    with pytest.raises(CheckFailed, match="not more than"):
+        ps3.check_dense_head(30_977)
+    with pytest.raises(CheckFailed, match="should be an int"):
+        ps3.check_dense_head(3.1e6)
+    with pytest.raises(CheckFailed, match="already see 7"):
+        ps3.check_receptive_field(5)
+    ps3.check_dense_head(3_097_801)
+    ps3.check_receptive_field(12)
+
+
+def test_hidden_tests_catch_plausible_wrong_fill_ins(solved):
+    cells = _cells()
+    ns = dict(solved, dense_head_params=3_097_803)     # passes the sanity checks, wrong value
+    ps3.check_dense_head(ns["dense_head_params"])
+    with pytest.raises(AssertionError):
+        _run(cells["q1_dense_test"].source, ns)
+    ns = dict(solved, model2_rf=10)
+    ps3.check_receptive_field(10)
+    with pytest.raises(AssertionError):
+        _run(cells["q1_rf_test"].source, ns)
+
+
+def test_model_checks():
+    def no_pool():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 3),
+                                   torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(16 * 22 * 22, 10))
+
+    with pytest.raises(CheckFailed, match="Linear layers"):
+        ps3.check_model2(no_pool)
+
+    def bad_flatten():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3),
+                                   torch.nn.MaxPool2d(2), torch.nn.Linear(400, 10))
+
+    with pytest.raises(CheckFailed, match="flatten"):
+        ps3.check_model2(bad_flatten)
+
+
+def test_hidden_model_test_catches_missing_relu(solved):
+    def no_relu():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3),
+                                   torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(400, 10))
+
+    ps3.check_model2(no_relu)          # the visible check counts layers and parameters only
+    with pytest.raises(AssertionError):
+        _run(_cells()["q2_model2_test"].source, dict(solved, build_model2=no_relu))
+
+
+def test_accuracy_and_training_checks(solved):
+    with pytest.raises(CheckFailed, match="argmax"):
+        ps3.check_accuracy(lambda model, images, labels: 1.0)
+    untrained = solved["build_model2"]()
+    with pytest.raises(CheckFailed, match="below 90%"):
+        ps3.check_trained(untrained, solved["data"].val)
+    with pytest.raises(CheckFailed, match="parameters of the trained model"):
+        ps3.check_trained(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10)), solved["data"].val)
+
+
+def test_explanation_checks():
+    with pytest.raises(CheckFailed, match="statement a is false"):
+        ps3.check_explanation({"a", "b"}, 33)
+    with pytest.raises(CheckFailed, match="non-empty set"):
+        ps3.check_explanation(["b"], 33)
+    with pytest.raises(CheckFailed, match="178,110 / 5,386"):
+        ps3.check_explanation({"b"}, 32)
+    ps3.check_explanation({"b"}, 33)                    # visible check passes an incomplete answer ...
+    with pytest.raises(AssertionError):                 # ... the hidden test does not
+        _run(_cells()["q4_answer_test"].source, {"ps3": ps3, "reasons": {"b"}, "ratio": 33})
