@@ -29,9 +29,13 @@ install-dev: $(VENV)/.dev-installed
 
 # jupyter/ holds the course's Jupyter configuration (no news pop-up, no update checks,
 # no network calls from the extension manager); it goes first on JUPYTER_CONFIG_PATH.
+# The whole course directory is served (notebooks/, assignments/, nbgrader_config.py);
+# the browser opens on notebooks/. (A directory given as an argument would become the
+# root instead, hiding assignments/ and the nbgrader configuration.)
 lab: install
 	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
-	    $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) $(ROOT_FLAG) notebooks/
+	    $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+	    --LabApp.default_url=/lab/tree/notebooks --port=$(PORT) $(ROOT_FLAG)
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

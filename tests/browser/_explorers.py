@@ -40,14 +40,15 @@ _LIST_CONTROLS = r"""
     const kind = kinds.find(k => el.classList.contains(k)).replace('widget-', '');
     const label = el.querySelector(':scope > .widget-label');
     let description = label ? clean(label.textContent) : '';
-    let value = null, disabled = false, options = null, min = null, max = null;
+    let value = null, disabled = false, options = null, min = null, max = null, now = null;
     if (kind === 'slider') {
       const handle = el.querySelector('.noUi-handle');
       const target = el.querySelector('.noUi-target');
-      value = clean(el.querySelector('.widget-readout').textContent);
+      value = clean(el.querySelector('.widget-readout').textContent).replace(/\u2212/g, '-');
       disabled = target.hasAttribute('disabled');
       min = parseFloat(handle.getAttribute('aria-valuemin'));
       max = parseFloat(handle.getAttribute('aria-valuemax'));
+      now = parseFloat(handle.getAttribute('aria-valuenow'));
     } else if (kind === 'dropdown' || kind === 'select') {
       const select = el.querySelector('select');
       options = [...select.options].map(o => clean(o.textContent));
@@ -81,7 +82,7 @@ _LIST_CONTROLS = r"""
       description = clean(el.textContent);
       disabled = el.disabled;
     }
-    return {index, kind, description, value, disabled, options, min, max};
+    return {index, kind, description, value, disabled, options, min, max, now};
   });
 }
 """
@@ -128,12 +129,14 @@ _VIEW = r"""
   const out = root.querySelector(':scope > .widget-output');
   const img = out.querySelector('img');
   const err = out.querySelector('.cnnlab-error');
+  // textContent, not innerText: JupyterLab skips rendering cells scrolled out of view
+  // (content-visibility), and innerText of an unrendered element is empty
   const text = [...out.querySelectorAll('.jp-RenderedHTMLCommon, .jp-RenderedHTML')]
-    .map(e => e.innerText).join('\n');
+    .map(e => e.textContent).join('\n');
   const readouts = {};
   for (const el of out.querySelectorAll('[class*="cnnlab-"]')) {
     for (const cls of el.classList) {
-      if (cls.startsWith('cnnlab-') && !(cls in readouts)) readouts[cls] = el.innerText.trim();
+      if (cls.startsWith('cnnlab-') && !(cls in readouts)) readouts[cls] = el.textContent.trim();
     }
   }
   const data = {};
@@ -144,8 +147,12 @@ _VIEW = r"""
     }
   }
   const selected = [...out.querySelectorAll('.cnnlab-cell.sel')].map(c => c.getAttribute('data-index'));
+  const cells = [...out.querySelectorAll('.cnnlab-cell')].map(c => ({
+    classes: [...c.classList].filter(k => k !== 'cnnlab-cell'), index: c.getAttribute('data-index'),
+    text: c.textContent.trim()}));
+  const audio = [...root.querySelectorAll('audio')].map(a => a.src || (a.querySelector('source') || {}).src || '');
   return {src: img ? img.src : null, error: err ? err.textContent.trim() : null, text, readouts, data,
-          selected};
+          selected, cells, audio};
 }
 """
 
@@ -160,6 +167,7 @@ class Control:
     options: list | None = None
     min: float | None = None
     max: float | None = None
+    now: float | None = None  # a slider's position (its index, for a SelectionSlider)
 
     @property
     def name(self) -> str:
@@ -178,6 +186,7 @@ class Change:
     error: str | None = None
     values_before: dict = field(default_factory=dict)
     values_after: dict = field(default_factory=dict)
+    state: "State | None" = None  # the explorer after the change
 
     @property
     def figure_changed(self) -> bool:
@@ -212,12 +221,22 @@ _STATE = f"""
 """
 
 
-def state_of(explorer):
-    """(values, view, probe) in one round trip."""
+@dataclass
+class State:
+    """An explorer as the page shows it: its controls, their values, its output."""
+
+    controls: list
+    values: dict
+    view: dict
+    probe: dict | None
+
+
+def state_of(explorer) -> State:
+    """Controls, values, output view and the redraw probe, in one round trip."""
     state = explorer.evaluate(_STATE, CONTROL_SELECTOR)
-    values = {c["description"] or f"{c['kind']} #{c['index']}": c["value"]
-              for c in state["controls"] if c["kind"] not in ("play", "button")}
-    return values, state["view"], state["probe"]
+    controls = [Control(**c) for c in state["controls"]]
+    values = {c.name: c.value for c in controls if c.kind not in ("play", "button")}
+    return State(controls, values, state["view"], state["probe"])
 
 
 def control_locator(explorer, control: Control):
@@ -233,10 +252,9 @@ def _number(text):
 
 
 def slider_key_gesture(explorer, control: Control, arm):
-    """Focus the slider's handle and press an arrow key (towards the side with room)."""
+    """Press an arrow key on the slider's handle (towards the side with room)."""
     handle = control_locator(explorer, control).locator(".noUi-handle")
-    key = "ArrowRight" if _number(control.value) < control.max else "ArrowLeft"
-    handle.focus()
+    key = "ArrowRight" if control.now < control.max else "ArrowLeft"
     arm(["keydown"])
     handle.press(key)
     return f"key {key}"
@@ -314,12 +332,26 @@ def checkbox_gesture(explorer, control: Control, arm):
     return "click"
 
 
+_TOKEN = re.compile(r"^-?\d+(?:\.\d+)?(?:/\d+)?$")
+
+
+def _another_value(text: str) -> str:
+    """A different, still valid entry: a number plus one, or a list of numbers one longer."""
+    current = _number(text)
+    if isinstance(current, (int, float)):
+        return str(current + 1)
+    tokens = re.split(r"[\s,]+", str(text).strip())
+    if tokens and all(_TOKEN.match(t) for t in tokens):
+        sep = ", " if "," in text else " "
+        return sep.join(tokens + [tokens[-1]])
+    return f"{text}x"
+
+
 def text_gesture(explorer, control: Control, arm, value=None):
     """Type a new value into a text/number field and press Enter."""
     field = control_locator(explorer, control).locator("input")
     if value is None:
-        current = _number(control.value)
-        value = current + 1 if isinstance(current, (int, float)) else f"{current}x"
+        value = _another_value(control.value)
     field.fill(str(value))
     arm(["keydown"])
     field.press("Enter")
@@ -369,14 +401,20 @@ class NoRedraw(AssertionError):
     pass
 
 
-def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_000, **kwargs) -> Change:
-    """Apply ``gesture`` (default: the control kind's) and wait for the explorer to redraw."""
+def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_000, settle: bool = False,
+            before: State | None = None, root=None, **kwargs) -> Change:
+    """Apply ``gesture`` (default: the control kind's) and wait for the explorer to redraw.
+
+    ``settle``: then wait until the output stays the same for a moment (a drag on a
+    slider that updates continuously redraws several times). ``before`` and ``root``
+    (the explorer's element handle) save round trips when the caller has them.
+    """
     gesture = gesture or DEFAULT_GESTURES.get(control.kind)
     if gesture is None:
         raise ValueError(f"no default gesture for a {control.kind} control ({control.name})")
     page = explorer.page
-    values_before, before, _ = state_of(explorer)
-    root = explorer.element_handle()
+    before = before or state_of(explorer)
+    root = root or explorer.element_handle()
     label = gesture(explorer, control, lambda events: explorer.evaluate(_ARM, events), **kwargs)
     try:
         page.wait_for_function(
@@ -386,15 +424,18 @@ def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_
     except Exception as exc:  # playwright's TimeoutError
         raise NoRedraw(
             f"{control.name}: {label} did not redraw the explorer within {timeout_ms / 1000:.0f}s "
-            f"(values {values_before} -> {values_of(explorer)})"
+            f"(values {before.values} -> {values_of(explorer)})"
         ) from exc
-    values_after, after, probe = state_of(explorer)
-    latency = None if probe["t0"] is None else probe["t1"] - probe["t0"]
-    return Change(control.name, label, before, after, latency, probe["error"],
-                  values_before, values_after)
+    if settle:
+        wait_settled(explorer)
+    after = state_of(explorer)
+    probe = after.probe
+    latency = None if probe["t0"] is None or settle else probe["t1"] - probe["t0"]
+    return Change(control.name, label, before.view, after.view, latency, probe["error"],
+                  before.values, after.values, after)
 
 
-def wait_settled(explorer, quiet_ms: int = 400, timeout_ms: int = 15_000) -> None:
+def wait_settled(explorer, quiet_ms: int = 250, timeout_ms: int = 15_000) -> None:
     """Wait until the explorer's output has not changed for ``quiet_ms`` (after Play)."""
     explorer.page.wait_for_function(
         r"""([root, quiet]) => {

@@ -333,6 +333,19 @@ class Lab:
             time.sleep(0.2)
         raise NotebookError(f"{path}: not finished after {timeout:.0f}s: {state}")
 
+    def wait_widgets_rendered(self, path: str, timeout: float = 30_000) -> int:
+        """Wait until every widget output of the notebook shows its view; return how many."""
+        return self.page.wait_for_function(
+            """(path) => {
+                const w = window.__cnnlab.find(path);
+                const outs = w.node.querySelectorAll(
+                    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]');
+                for (const o of outs) if (!o.querySelector('.jupyter-widgets')) return false;
+                return outs.length || -1;
+            }""",
+            arg=path, timeout=timeout, polling=100,
+        ).json_value()
+
     def close_notebook(self, path: str) -> None:
         """Shut the notebook's kernel down and close its tab without saving."""
         self.page.evaluate(

@@ -122,6 +122,12 @@ def clean_lab(lab):
     lab.shutdown_all_kernels()
 
 
+#: per-explorer latency summaries of this run, for timings.json and the terminal summary
+_TIMINGS: dict[str, dict] = {}
+#: goal for the median time from a control change to the redrawn figure
+LATENCY_GOAL_MS = 300
+
+
 @pytest.fixture(scope="package")
 def timings(artifacts):
     """Per-explorer latencies (ms) collected by the explorer tests; written at the end."""
@@ -129,13 +135,25 @@ def timings(artifacts):
     yield collected
     if not collected:
         return
-    summary = {}
     for name, record in sorted(collected.items()):
         samples = record["samples_ms"]
-        summary[name] = {
+        _TIMINGS[name] = {
             **record,
             "n": len(samples),
             "median_ms": round(statistics.median(samples), 1),
             "max_ms": round(max(samples), 1),
         }
-    (artifacts / "timings.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (artifacts / "timings.json").write_text(json.dumps(_TIMINGS, indent=2) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TIMINGS:
+        return
+    tr = terminalreporter
+    tr.section("explorer latency in the browser (control change -> new figure decoded)")
+    width = max(len(name) for name in _TIMINGS)
+    for name, rec in _TIMINGS.items():
+        flag = "" if rec["median_ms"] <= LATENCY_GOAL_MS else f"  (over the {LATENCY_GOAL_MS} ms goal)"
+        tr.write_line(f"{name:<{width}}  median {rec['median_ms']:6.0f} ms  max {rec['max_ms']:6.0f} ms"
+                      f"  n={rec['n']}{flag}")
+    tr.write_line(f"written to {ARTIFACTS / 'timings.json'}")
