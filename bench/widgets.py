@@ -12,7 +12,9 @@ latency a student waits for before the browser can show the new figure.
 
 Printed per explorer: the median over all changes, the slowest control's median, and the
 ratio of the median to the 100 ms goal (issue 4). On a shared machine the absolute
-figures move with the load; the ranking and ratios are what to compare.
+figures move with the load, so a reference is timed in the same run: rendering a
+one-line matplotlib figure of the same size to PNG (the least any redraw costs); the
+last column is each explorer's median in units of that reference.
 """
 from __future__ import annotations
 
@@ -97,6 +99,22 @@ def bench_explorer(cls, repeat):
     return times
 
 
+def reference_s(repeat=15):
+    """Median time to render a minimal 9 x 4 inch, 80 dpi figure (one axes, one line) to PNG."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fig = Figure(figsize=(9, 4), dpi=80)
+        fig.add_subplot().plot([0, 1, 2], [0, 1, 0])
+        fig.savefig(io.BytesIO(), format="png")
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
 def main():
     args = _parse()
     classes = discover()
@@ -105,9 +123,12 @@ def main():
         if missing:
             sys.exit(f"unknown explorer(s): {', '.join(sorted(missing))}; known: {', '.join(classes)}")
         classes = {k: v for k, v in classes.items() if k in args.only}
+    ref = reference_s()
     print(f"control change -> redraw, in-kernel (median of {2 * args.repeat} changes per control); "
-          f"goal {GOAL_S * 1000:.0f} ms")
-    print(f"{'explorer':32s} {'median ms':>9s} {'slowest control (median ms)':>40s} {'ratio to goal':>13s}")
+          f"goal {GOAL_S * 1000:.0f} ms; reference (minimal figure to PNG) {ref * 1000:.1f} ms; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'explorer':32s} {'median ms':>9s} {'slowest control (median ms)':>40s} {'ratio to goal':>13s} "
+          f"{'x reference':>11s}")
     worst = 0.0
     for name, cls in classes.items():
         try:
@@ -122,7 +143,8 @@ def main():
         med = statistics.median(flat)
         slow_label, slow = max(((k, statistics.median(v)) for k, v in times.items()), key=lambda kv: kv[1])
         worst = max(worst, med)
-        print(f"{name:32s} {med * 1000:9.1f} {slow_label[:28]:>30s} ({slow * 1000:6.1f}) {med / GOAL_S:13.2f}")
+        print(f"{name:32s} {med * 1000:9.1f} {slow_label[:28]:>30s} ({slow * 1000:6.1f}) {med / GOAL_S:13.2f} "
+              f"{med / ref:11.1f}")
     print(f"worst explorer median / goal: {worst / GOAL_S:.2f}")
 
 

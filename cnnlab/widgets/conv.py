@@ -385,12 +385,23 @@ class ConvExplorer(Explorer):
             torch_message=message)
 
     def draw(self, result, figure):
+        figure.set_size_inches(7.5, 3.4 if result.geometry.ndim == 1 else 3.8)
+        self._ax = figure.add_axes([0.08, 0.14, 0.9, 0.74])
+        self._plot(result)
+
+    def refresh(self, result, figure):
+        ax = self._ax
+        for artist in [*ax.images, *ax.texts, *ax.patches]:
+            artist.remove()
+        figure.set_size_inches(7.5, 3.4 if result.geometry.ndim == 1 else 3.8)
+        self._plot(result)
+        return True
+
+    def _plot(self, result):
         geom, pos = result.geometry, result.position
         row = geom.row(pos)
         m = geom.matrix
-        figure.set_size_inches(7.5, 3.4 if geom.ndim == 1 else 3.8)
-        ax = figure.add_axes([0.08, 0.14, 0.9, 0.74])
-        plot_matrix(m, ax=ax, highlight_rows=[row], highlight_cols=geom.input_columns(pos),
+        plot_matrix(m, ax=self._ax, highlight_rows=[row], highlight_cols=geom.input_columns(pos),
                     annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
                     title=(f"convolution matrix M ({m.shape[0]}×{m.shape[1]}), y = M @ x"
                            f"{'.ravel()' if geom.ndim == 2 else ''}: red row {row} = the selected output, "

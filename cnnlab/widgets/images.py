@@ -13,6 +13,7 @@ from .. import kernels
 from ..layers import conv2d
 from ..systems import equivariance_error, translate
 from ..viz import fmt, plot_kernel, sample_photo, show_feature_map, show_image
+from ..viz._style import text_color
 from ._base import Explorer
 from ._controls import STYLE, slider
 
@@ -165,13 +166,38 @@ class KernelPlayground(Explorer):
         a3 = figure.add_axes([0.64, 0.03, 0.35, 0.86])
         show_image(self.image, ax=a1, title="input (grey levels 0..1)")
         plot_kernel(r.kernel, ax=a2, title=f"kernel: {r.preset}")
+        data, cmap, clim, title = self._shown(r)
+        show_image(data, ax=a3, cmap=cmap, vmin=clim[0], vmax=clim[1], title=title)
+        self._axes = (a2, a3)
+
+    @staticmethod
+    def _shown(r):
+        """(image, colormap, colour limits, title) of the response panel for the 'show' mode."""
         if r.show == "signed":
-            show_feature_map(r.response, ax=a3, percentile=99.5,
-                             title="response (cross-correlation, 'same' padding)")
-        elif r.show == "magnitude":
-            show_feature_map(np.abs(r.response), ax=a3, signed=False, percentile=99.5, title="|response|")
-        else:
-            show_image(np.clip(r.response, 0, 1), ax=a3, vmin=0, vmax=1, title="response as an image")
+            vmax = float(np.percentile(np.abs(r.response), 99.5)) or float(np.abs(r.response).max()) or 1.0
+            return r.response, "RdBu_r", (-vmax, vmax), "response (cross-correlation, 'same' padding)"
+        if r.show == "magnitude":
+            mag = np.abs(r.response)
+            return mag, "gray", (0.0, float(np.percentile(mag, 99.5)) or float(mag.max()) or 1.0), "|response|"
+        return np.clip(r.response, 0, 1), "gray", (0.0, 1.0), "response as an image"
+
+    def refresh(self, r, figure):
+        a2, a3 = self._axes
+        vmax = float(np.max(np.abs(r.kernel))) or 1.0
+        im = a2.images[0]
+        im.set_data(r.kernel)
+        im.set_clim(-vmax, vmax)
+        for text, v in zip(a2.texts, r.kernel.ravel()):
+            text.set_text(fmt(v, digits=2))
+            text.set_color(text_color(im.cmap((v + vmax) / (2 * vmax))))
+        a2.set_title(f"kernel: {r.preset}", fontsize=9)
+        data, cmap, clim, title = self._shown(r)
+        out = a3.images[0]
+        out.set_data(data)
+        out.set_cmap(cmap)
+        out.set_clim(*clim)
+        a3.set_title(title, fontsize=9)
+        return True
 
     def header(self, r):
         lo, hi = float(r.response.min()), float(r.response.max())
@@ -314,6 +340,14 @@ class EquivarianceExplorer(Explorer):
                    title="shift(filter(image))")
         show_image(r.difference, ax=axes[2], cmap="RdBu_r", vmin=-vmax, vmax=vmax,
                    title="difference (only at the borders)")
+        self._axes = axes
+
+    def refresh(self, r, figure):
+        vmax = float(np.percentile(np.abs(r.shifted_conv), 99.5)) or 1.0
+        for ax, data in zip(self._axes, (r.conv_of_shifted, r.shifted_conv, r.difference)):
+            ax.images[0].set_data(data)
+            ax.images[0].set_clim(-vmax, vmax)
+        return True
 
     def header(self, r):
         ok = r.interior_error < 1e-9

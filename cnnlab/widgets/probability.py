@@ -76,11 +76,25 @@ class DiceExplorer(Explorer):
 
     def draw(self, r, figure):
         ax = figure.add_axes([0.08, 0.13, 0.9, 0.78])
+        ax.plot([], [], color="#d62728", lw=1.5)
+        ax.set_xlabel("sum")
+        self._ax = ax
+        self._fill(r)
+
+    def _fill(self, r):
+        ax = self._ax
         plot_pmf(r.pmf, ax=ax, title=f"sum of {r.n} dice with {r.sides} faces: exact pmf (bars) and normal curve")
         lo, hi = min(r.pmf), max(r.pmf)
         t = np.linspace(lo - 0.5, hi + 0.5, 300)
-        ax.plot(t, r.normal(t), color="#d62728", lw=1.5)
-        ax.set_xlabel("sum")
+        ax.lines[0].set_data(t, r.normal(t))
+        ax.relim()
+        ax.autoscale_view()
+
+    def refresh(self, r, figure):
+        for artist in [*self._ax.containers, *self._ax.texts]:
+            artist.remove()
+        self._fill(r)
+        return True
 
     def header(self, r):
         mode = max(r.pmf, key=r.pmf.get)

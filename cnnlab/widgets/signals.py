@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import audio
 from ..viz import conv_geometry, fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
+from ..viz.signals import frequency_response_db, spectrum_db
 from ._base import Explorer
 from ._controls import STYLE, set_range, slider, stepper
 from ._html import tape_html
@@ -103,8 +104,7 @@ class MovingAverageExplorer(Explorer):
         plot_waveform(r.smooth, RATE, ax=ax1, color="#2ca02c", lw=1.6, **window)
         plot_waveform(r.clean, RATE, ax=ax1, color="black", lw=0.8, alpha=0.6, **window)
         ax1.lines[-1].set_linestyle("--")
-        ax1.set_title(f"first 25 ms: noisy (grey), moving average of width {r.width} (green), "
-                      "clean tone (dashed)", fontsize=9)
+        ax1.set_title(self._title(r), fontsize=9)
         plot_spectrum(r.noisy, RATE, ax=ax2, color="#999999", alpha=0.8, nperseg=512)
         plot_spectrum(r.smooth, RATE, ax=ax2, color="#2ca02c", alpha=0.9, nperseg=512)
         ax2.set_ylim(-90, 0)
@@ -116,6 +116,27 @@ class MovingAverageExplorer(Explorer):
         ax3.get_legend().remove()
         ax2.set_title("spectrum of the noisy (grey) and smoothed (green) clip; dashed red: the average's gain",
                       fontsize=9)
+        for ax in (ax1, ax2, ax3):          # fewer tick labels: text is most of a redraw's cost
+            ax.locator_params(nbins=5)
+            ax.tick_params(labelsize=8)
+        self._axes = (ax1, ax2, ax3)
+
+    @staticmethod
+    def _title(r):
+        return f"first 25 ms: noisy (grey), moving average of width {r.width} (green), clean tone (dashed)"
+
+    def refresh(self, r, figure):
+        ax1, ax2, ax3 = self._axes
+        n = ax1.lines[0].get_xdata().size                      # the same 25 ms window
+        for line, y in zip(ax1.lines, (r.noisy, r.smooth, r.clean)):
+            line.set_ydata(y[:n])
+        ax1.relim()
+        ax1.autoscale_view()
+        ax1.set_title(self._title(r), fontsize=9)
+        for line, y in zip(ax2.lines, (r.noisy, r.smooth)):
+            line.set_ydata(spectrum_db(y, RATE, 512)[1])
+        ax3.lines[0].set_ydata(frequency_response_db(np.full(r.width, 1 / r.width), RATE, 512)[1])
+        return True
 
     def header(self, r):
         null = "none (width 1 changes nothing)" if r.width == 1 else f"{r.first_null_hz:.0f} Hz"

@@ -107,7 +107,22 @@ class LTIExplorer(Explorer):
         plot_signal(r.x, ax=a1, color="#1f77b4", title="input x")
         plot_signal(r.h, ax=a2, color="#ff7f0e", title="impulse response h = O(δ)")
         plot_signal(r.y, ax=a3, color="#2ca02c", title="output: O(x) (stems) vs x ⋆ h (×)")
-        a3.plot(np.arange(r.y_conv.size), r.y_conv, "x", color="#d62728", ms=6, mew=1.5)
+        (cross,) = a3.plot(np.arange(r.y_conv.size), r.y_conv, "x", color="#d62728", ms=6, mew=1.5)
+        for ax in (a1, a2, a3):             # fewer tick labels: text is most of a redraw's cost
+            ax.locator_params(nbins=5)
+            ax.tick_params(labelsize=8)
+        self._artists = ((a1, a2, a3), [a.containers[-1] for a in (a1, a2, a3)], cross)
+
+    def refresh(self, r, figure):
+        axes, stems, cross = self._artists
+        t = np.arange(r.x.size)
+        cross.set_data(t, r.y_conv)
+        for ax, stem, y in zip(axes, stems, (r.x, r.h, r.y)):
+            stem.markerline.set_data(t, y)
+            stem.stemlines.set_segments(np.stack([np.stack([t, np.zeros_like(y)], 1), np.stack([t, y], 1)], 1))
+            ax.relim()
+            ax.autoscale_view()
+        return True
 
     def header(self, r):
         def verdict(check):
