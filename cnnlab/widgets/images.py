@@ -111,8 +111,8 @@ class KernelPlayground(Explorer):
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
         self.cells = [[widgets.FloatText(value=float(PRESETS[preset][r, c]), description=f"k[{r},{c}]",
-                                         step=0.5, style={"description_width": "34px"},
-                                         layout=widgets.Layout(width="110px"))
+                                         step=0.5, style={"description_width": "46px"},
+                                         layout=widgets.Layout(width="128px"))
                        for c in range(3)] for r in range(3)]
         self.preset = widgets.Dropdown(options=list(PRESETS) + ["custom"], value=preset, description="preset",
                                        style=STYLE, layout=widgets.Layout(width="330px"))
@@ -120,10 +120,10 @@ class KernelPlayground(Explorer):
                                               ("magnitude |response|", "magnitude"),
                                               ("as an image (clipped to 0..1)", "image")],
                                      value="signed", description="show", style=STYLE,
-                                     layout=widgets.Layout(width="330px"))
+                                     layout=widgets.Layout(width="400px"))
         self.preset.observe(self._apply_preset, names="value")
         grid = widgets.GridBox([c for row in self.cells for c in row],
-                               layout=widgets.Layout(grid_template_columns="repeat(3, 115px)"))
+                               layout=widgets.Layout(grid_template_columns="repeat(3, 132px)"))
         flat = [c for row in self.cells for c in row]
         self._finish([*flat, self.show], box=widgets.HBox([grid, widgets.VBox([self.preset, self.show])]))
         self.preset.add_class("cnnlab-ctl-preset")
