@@ -87,17 +87,21 @@ _LIST_CONTROLS = r"""
 }
 """
 
-#: installs a probe on one explorer: it notes the first input event of the given
-#: types (t0) and the moment a *new* figure <img> is decoded, or a new error box
-#: appears, in the explorer's output (t1)
+#: the input events a gesture may start the clock with
+EVENTS = ["keydown", "mouseup", "click", "change", "input"]
+
+#: installs a probe on one explorer: it notes the times of input events (per type) and
+#: the moment a *new* figure <img> is decoded, or a new error box appears, in the
+#: explorer's output (t1). Installed by every state read, so it is ready for the next
+#: gesture without a round trip of its own.
 _ARM = r"""
 (root, events) => {
   const out = root.querySelector(':scope > .widget-output');
-  const probe = {t0: null, t1: null, src: null, error: null, events,
+  const probe = {times: {}, t1: null, src: null, error: null,
                  oldImg: out.querySelector('img'), oldError: out.querySelector('.cnnlab-error')};
   if (root.__cnnlabProbe && root.__cnnlabProbe.stop) root.__cnnlabProbe.stop();
   root.__cnnlabProbe = probe;
-  const arm = () => { if (probe.t0 === null) probe.t0 = performance.now(); };
+  const note = (event) => { (probe.times[event.type] = probe.times[event.type] || []).push(performance.now()); };
   const check = () => {
     if (probe.t1 !== null) return;
     const err = out.querySelector('.cnnlab-error');
@@ -117,9 +121,9 @@ _ARM = r"""
   const observer = new MutationObserver(check);
   probe.stop = () => {
     observer.disconnect();
-    for (const type of events) root.removeEventListener(type, arm, true);
+    for (const type of events) root.removeEventListener(type, note, true);
   };
-  for (const type of events) root.addEventListener(type, arm, true);
+  for (const type of events) root.addEventListener(type, note, true);
   observer.observe(out, {childList: true, subtree: true, attributes: true});
 }
 """
@@ -211,11 +215,12 @@ def view_of(explorer) -> dict:
 
 
 _STATE = f"""
-(root, selector) => {{
+(root, [selector, events]) => {{
   const controls = ({_LIST_CONTROLS})(root, selector);
   const view = ({_VIEW})(root);
   const p = root.__cnnlabProbe;
-  const probe = p ? {{t0: p.t0, t1: p.t1, src: p.src, error: p.error}} : null;
+  const probe = p ? {{times: p.times, t1: p.t1, src: p.src, error: p.error}} : null;
+  ({_ARM})(root, events);  // ready for the next gesture
   return {{controls, view, probe}};
 }}
 """
@@ -233,7 +238,7 @@ class State:
 
 def state_of(explorer) -> State:
     """Controls, values, output view and the redraw probe, in one round trip."""
-    state = explorer.evaluate(_STATE, CONTROL_SELECTOR)
+    state = explorer.evaluate(_STATE, [CONTROL_SELECTOR, EVENTS])
     controls = [Control(**c) for c in state["controls"]]
     values = {c.name: c.value for c in controls if c.kind not in ("play", "button")}
     return State(controls, values, state["view"], state["probe"])
@@ -413,9 +418,10 @@ def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_
     if gesture is None:
         raise ValueError(f"no default gesture for a {control.kind} control ({control.name})")
     page = explorer.page
-    before = before or state_of(explorer)
+    before = before or state_of(explorer)  # reading the state arms the probe
     root = root or explorer.element_handle()
-    label = gesture(explorer, control, lambda events: explorer.evaluate(_ARM, events), **kwargs)
+    clock = []
+    label = gesture(explorer, control, clock.extend, **kwargs)
     try:
         page.wait_for_function(
             "(root) => root.__cnnlabProbe && root.__cnnlabProbe.t1 !== null",
@@ -430,7 +436,9 @@ def operate(explorer, control: Control, gesture=None, *, timeout_ms: float = 20_
         wait_settled(explorer)
     after = state_of(explorer)
     probe = after.probe
-    latency = None if probe["t0"] is None or settle else probe["t1"] - probe["t0"]
+    # the clock starts at the gesture's last event of its type before the redraw
+    starts = [t for t in probe["times"].get(clock[0], []) if t <= probe["t1"]] if clock else []
+    latency = None if settle or not starts else probe["t1"] - starts[-1]
     return Change(control.name, label, before.view, after.view, latency, probe["error"],
                   before.values, after.values, after)
 

@@ -38,15 +38,18 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
 
 
 def chromium_path() -> str | None:
-    """The Chromium binary to drive: ``$CNNLAB_CHROMIUM`` or Debian's ``/usr/bin/chromium``."""
-    candidate = os.environ.get("CNNLAB_CHROMIUM") or "/usr/bin/chromium"
-    if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+    """The Chromium binary to drive: ``$CNNLAB_CHROMIUM`` if set, else Debian's ``chromium``."""
+    candidate = os.environ.get("CNNLAB_CHROMIUM")
+    if candidate is None:
+        candidate = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else shutil.which("chromium")
+    if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
         return candidate
-    return shutil.which("chromium")
+    return None
 
 
 def free_port() -> int:

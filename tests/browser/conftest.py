@@ -30,6 +30,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in pathlib.Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
+            # under pytest-xdist --dist loadgroup: one worker, so one server and one browser
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _unavailable(reason: str):
@@ -43,8 +45,8 @@ def chromium():
     path = chromium_path()
     if path is None:
         _unavailable(
-            "Chromium not found at /usr/bin/chromium (install the Debian package "
-            "'chromium', as .ci/run does, or set CNNLAB_CHROMIUM)"
+            f"Chromium not found at {os.environ.get('CNNLAB_CHROMIUM') or '/usr/bin/chromium'} "
+            "(install the Debian package 'chromium', as .ci/run does, or set CNNLAB_CHROMIUM)"
         )
     try:
         import playwright.sync_api  # noqa: F401
