@@ -77,7 +77,7 @@ def test_cost_explorer():
     ex = SeparableCostExplorer()
     assert "cnnlab-cost-explorer" in ex.widget._dom_classes
     assert ex.result["standard"].params == 3 * 3 * 32 * 64 + 64
-    assert 'data-params="18496"' in ex.rendered_html and ex.rendered_png.startswith(b"\x89PNG")
+    assert 'data-params="18496"' in ex.rendered_html and ex.rendered_image.startswith(b"\x89PNG")
     ex.c_out.value = 10
     ex.c_in.value = 3
     ex.size.value = 6
