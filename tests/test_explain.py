@@ -1,4 +1,4 @@
-"""cnnlab.nn.explain: hooks, activations, filters, receptive fields, patches."""
+"""cnnlab.nn.explain and cnnlab.nn.receptive: hooks, activations, filters, receptive fields, patches."""
 import numpy as np
 import pytest
 
@@ -8,9 +8,9 @@ from torch import nn  # noqa: E402
 
 import cnnlab  # noqa: E402
 from cnnlab.nn.explain import (  # noqa: E402
-    activations, conv_filters, layer_features, layer_receptive_field, match_filters, record_activations,
-    top_activating_patches,
+    activations, conv_filters, layer_features, match_filters, record_activations,
 )
+from cnnlab.nn.receptive import layer_receptive_field, top_activating_patches  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

@@ -35,10 +35,8 @@ __all__ = [
 ]
 
 # lessons 09-10 (inside a trained CNN, localisation)
-from .explain import (
-    LayerReceptiveField, Patches, activations, conv_filters, layer_features, layer_receptive_field,
-    match_filters, record_activations, top_activating_patches,
-)
+from .explain import activations, conv_filters, layer_features, match_filters, record_activations
+from .receptive import LayerReceptiveField, Patches, layer_receptive_field, top_activating_patches
 from .neighbours import nearest_neighbours, neighbour_label_agreement, one_shot_accuracy
 from .attribution import fgsm, fgsm_accuracy, fgsm_min_epsilon, grad_cam, saliency
 from .synthesis import Synthesis, deepdream, gaussian_blur, maximise_activation
