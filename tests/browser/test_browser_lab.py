@@ -79,6 +79,8 @@ def test_make_lab_serves_the_course(browser, tmp_path, artifacts):
     runtime = tmp_path / "runtime"
     env = dict(os.environ, JUPYTER_TOKEN=token, JUPYTER_RUNTIME_DIR=str(runtime), BROWSER="true")
     env.pop("JUPYTER_CONFIG_PATH", None)  # the Makefile must supply the course config itself
+    for key in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # when `make test` runs this suite
+        env.pop(key, None)
     log_path = artifacts / "make-lab.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
