@@ -53,7 +53,13 @@ def set_seed(seed: int) -> None:
 
 
 def default_device() -> torch.device:
-    """``cuda`` when a CUDA GPU is available, else ``cpu``."""
+    """``cuda`` when a CUDA GPU is available, else ``cpu``.
+
+    Examples
+    --------
+    >>> default_device().type in ("cpu", "cuda")
+    True
+    """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
@@ -385,7 +391,15 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
     Returns
     -------
     Evaluation
-        ``(loss, accuracy)``, accuracy in [0, 1].
+        ``(loss, accuracy)``, accuracy in [0, 1]: the mean over all examples of the loss
+        and of ``argmax(scores) == label``.
+
+    Examples
+    --------
+    >>> from cnnlab.nn import model2
+    >>> ev = evaluate(model2(), (np.zeros((5, 28, 28), np.uint8), [0, 1, 2, 3, 4]))
+    >>> 0 <= ev.accuracy <= 1, ev.loss > 0
+    (True, True)
     """
     _check_model(model)
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
@@ -422,7 +436,14 @@ def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
 
 
 def predict(model, images, *, batch_size=1000, device=None) -> np.ndarray:
-    """Predicted class of each image: the argmax of the model's scores, int64 (N,)."""
+    """Predicted class of each image: the argmax of the model's scores, int64 (N,).
+
+    Examples
+    --------
+    >>> from cnnlab.nn import model2
+    >>> predict(model2(), np.zeros((3, 28, 28), dtype=np.uint8)).shape
+    (3,)
+    """
     proba = predict_proba(model, images, batch_size=batch_size, device=device)
     return proba.argmax(axis=1).astype(np.int64)
 
