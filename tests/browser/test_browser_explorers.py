@@ -24,7 +24,7 @@ import pytest
 
 from . import _explorers as E
 from ._labdriver import REPO
-from .explorer_specs import SPECS, Step
+from .specs import SPECS, Step
 
 NOTEBOOK_DIR = REPO / "notebooks"
 _USES_WIDGETS = re.compile(r"cnnlab\.widgets|from cnnlab import [^\n]*\bwidgets\b|ipywidgets")
