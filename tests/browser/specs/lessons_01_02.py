@@ -101,6 +101,7 @@ FLIP_SHIFT_ADD = ExplorerSpec(
 # ---------------------------------------------------------------------------------------
 #: what the lecture says about the named systems
 LTI_SYSTEMS = {
+    "box A": True, "box B": False, "box C": True, "box D": False,
     "echo(delay 4, gain 0.6)": True, "low-pass (alpha 0.3)": True, "moving average (width 3)": True,
     "squarer": False, "modulator (period 8)": False, "clipper (±0.5)": False, "offset (+1)": False,
 }
@@ -113,6 +114,8 @@ def check_lti(values, view, where):
         assert lti == expected, f"{where}: {values['system']} judged {'LTI' if lti else 'not LTI'}"
     if lti:
         assert equal, f"{where}: an LTI system must equal convolution with its impulse response"
+    if values["system"] == "box B" and values["input signal"] == "pulse":
+        assert equal, f"{where}: box B squares; a 0/1 pulse squares to itself, so O(x) = x ⋆ h here"
 
 
 LTI = ExplorerSpec(
@@ -123,6 +126,7 @@ LTI = ExplorerSpec(
         Step("length n", value=25),
         Step("length n", "drag", 0.7),
         Step("input signal", arg="pulse"),
+        Step("system", arg="box B"),          # not LTI, yet a 0/1 pulse passes as a convolution
         Step("system", arg="modulator (period 8)"),
         Step("system", arg="low-pass (alpha 0.3)"),
     ],
