@@ -92,11 +92,14 @@ def bundle(root: pathlib.Path, output: pathlib.Path | None = None) -> BundleRepo
 def verify_bundle(path: pathlib.Path, layout: Layout, api=None) -> list[str]:
     """Everything wrong with a student bundle (empty when it is clean)."""
     problems = []
-    protected: dict[str, str] = {}
+    protected: dict[str, str] = {}  # every assignment's, for material outside assignments/
+    own: dict[str, dict[str, str]] = {}  # each assignment's own, for its release
     for name in assignments_in(layout.source):
+        own[name] = {}
         for nb_name in notebooks_of(layout.source / name):
-            protected.update(_leaks.protected_lines(
+            own[name].update(_leaks.protected_lines(
                 nbformat.read(layout.source / name / f"{nb_name}.ipynb", as_version=4)))
+        protected.update(own[name])
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
         rels = []
@@ -116,8 +119,9 @@ def verify_bundle(path: pathlib.Path, layout: Layout, api=None) -> list[str]:
                     text = zf.read(member).decode("utf-8")
                 except UnicodeDecodeError:
                     continue
-                if rel.parts[0] == "assignments":  # releases: no line of a solution or hidden test
-                    found = _leaks.scan_text(text, protected, member)
+                if rel.parts[0] == "assignments":  # releases: no line of their solution or hidden test
+                    name = rel.parts[1] if len(rel.parts) > 2 else ""
+                    found = _leaks.scan_text(text, own.get(name, protected), member)
                 else:  # lessons and library: no delimiter, no pasted hidden-test block
                     found = _leaks.scan_text(text, {}, member, code=rel.suffix == ".py")
                     found += _leaks.scan_blocks(_plain(text), protected, member)
