@@ -376,9 +376,6 @@ class Lab:
             self.page.keyboard.press("Escape")
             self.page.wait_for_timeout(100)
 
-    def toasts(self) -> list[str]:
-        return self.page.locator(".jp-Notification-Toast").all_inner_texts()
-
 
 def _strip_ansi(text: str) -> str:
     import re

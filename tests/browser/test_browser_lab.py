@@ -31,8 +31,10 @@ def listed_notebooks(page) -> list[str]:
 
 
 def assert_no_news_prompt(page):
-    page.wait_for_timeout(500)  # the news prompt appears right after start-up, if at all
-    texts = page.locator(".jp-Notification-Toast").all_inner_texts()
+    # without the course config, "Would you like to get notified about official Jupyter
+    # news?" pops up as a toast within about a second of the file listing
+    page.wait_for_timeout(2000)
+    texts = page.locator(".Toastify__toast").all_inner_texts()
     assert not [t for t in texts if "news" in t.lower() or "update" in t.lower()], texts
 
 
