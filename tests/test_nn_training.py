@@ -84,7 +84,10 @@ def test_fit_matches_a_hand_written_loop():
     a = model2()
     b = model2()
     b.load_state_dict(a.state_dict())
-    fit(a, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11)
+    c = model2()
+    c.load_state_dict(a.state_dict())
+    fit(a, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11, channels_last=False)
+    fit(c, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11, channels_last=True)
     opt = torch.optim.Adam(b.parameters(), lr=0.01)
     xt, yt = to_tensors(x, y)
     torch.manual_seed(11)
@@ -96,8 +99,9 @@ def test_fit_matches_a_hand_written_loop():
             opt.zero_grad()
             nn.functional.cross_entropy(b(xt[idx]), yt[idx]).backward()
             opt.step()
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
         torch.testing.assert_close(pa, pb)
+        torch.testing.assert_close(pc, pb, rtol=1e-4, atol=1e-4)   # channels-last: same maths, other rounding
 
 
 def test_fit_accepts_datasets_loaders_and_optimisers():
