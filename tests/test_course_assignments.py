@@ -67,13 +67,16 @@ def test_release_has_no_solution_or_hidden_test(name):
 @pytest.mark.slow
 def test_build_proves_every_assignment(tmp_path):
     """`cnnlab-course build` in a copy of the course: each solution scores full marks,
-    each fresh release scores 0 without crashing, nothing leaks into release or feedback."""
+    each fresh release scores 0 without crashing, nothing leaks into release or feedback.
+    (ps1 gets the same proof, and more, from the class graded in test_course_grading.py.)"""
     from cnnlab.course.build import format_table
 
+    names = [a for a in ASSIGNMENTS if a != "ps1"]
+    assert names, "only ps1 under solutions/: its proof is in test_course_grading.py"
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
-    reports = build(tmp_path, None, prove=True, workers=2, log=lambda *a: None)
-    assert [r.assignment for r in reports] == ASSIGNMENTS
+    reports = build(tmp_path, names, prove=True, workers=2, log=lambda *a: None)
+    assert [r.assignment for r in reports] == names
     assert all(r.ok and r.proved for r in reports), format_table(reports)
     assert all(r.solution_score == r.points > 0 and r.release_score == 0 for r in reports)
 
