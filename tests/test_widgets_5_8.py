@@ -217,3 +217,24 @@ def test_receptive_explorer():
     assert ex.error is not None and "too short" in ex.error
     ex.layers.value = "conv3 nonsense"
     assert "'nonsense' is not understood" in ex.error
+
+
+def _full_redraw(ex):
+    ex._drawn = False          # the base class then clears the figure and calls draw()
+    ex.update()
+    return ex.rendered_image
+
+
+def test_fast_refresh_draws_what_a_full_redraw_draws():
+    cost = SeparableCostExplorer()
+    cost.kernel.value = 5
+    cost.c_out.value = 128
+    fast = cost.rendered_image
+    assert _full_redraw(cost) == fast
+    pooling = PoolingExplorer(source="edge feature map (148×126)")
+    pooling.shift.value = 1
+    pooling.kernel.value = 3
+    pooling.stride.value = 3
+    fast = pooling.rendered_image
+    assert pooling.result.output.shape == (49, 42)
+    assert _full_redraw(pooling) == fast

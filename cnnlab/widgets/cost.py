@@ -154,25 +154,43 @@ class SeparableCostExplorer(Explorer):
     def compute(self, **p):
         return conv_cost(p.pop("size"), p.pop("c_in"), p.pop("c_out"), p.pop("kernel_size"), **p)
 
+    _KEYS = (("params", "parameters"), ("macs", "multiply-adds"))
+
     def draw(self, r, figure):
         labels = ["standard", "depthwise\n+ pointwise"]
-        for index, (key, title) in enumerate((("params", "parameters"), ("macs", "multiply-adds"))):
+        self._panels = []
+        for index, (key, title) in enumerate(self._KEYS):
             ax = figure.add_axes([0.09 + 0.5 * index, 0.16, 0.38, 0.7])
-            std = getattr(r["standard"], key)
-            dw, pw = getattr(r["depthwise"], key), getattr(r["pointwise"], key)
-            ax.bar([0], [std], color="#1f77b4", width=0.6)
-            ax.bar([1], [dw], color="#ff7f0e", width=0.6, label="depthwise k×k")
-            ax.bar([1], [pw], bottom=[dw], color="#2ca02c", width=0.6, label="pointwise 1×1")
+            bars = (ax.bar([0], [1], color="#1f77b4", width=0.6)[0],
+                    ax.bar([1], [1], color="#ff7f0e", width=0.6, label="depthwise k×k")[0],
+                    ax.bar([1], [1], color="#2ca02c", width=0.6, label="pointwise 1×1")[0])
+            texts = (ax.text(0, 0, "", ha="center", va="bottom", fontsize=9),
+                     ax.text(1, 0, "", ha="center", va="bottom", fontsize=9))
             ax.set_xticks([0, 1], labels)
             ax.set_title(title, fontsize=10)
-            ax.set_ylim(0, std * 1.15 if std else 1)
-            for x, v in ((0, std), (1, dw + pw)):
-                ax.text(x, v, _big(v), ha="center", va="bottom", fontsize=9)
             ax.set_yticks([])
             for side in ("top", "right", "left"):
                 ax.spines[side].set_visible(False)
             if index == 1:
                 ax.legend(fontsize=8, loc="upper right")
+            self._panels.append((key, ax, bars, texts))
+        self.refresh(r, figure)
+
+    def refresh(self, r, figure):
+        """Move the bars and labels of the existing axes (much faster than a new figure)."""
+        for key, ax, (std_bar, dw_bar, pw_bar), (std_text, sep_text) in self._panels:
+            std = getattr(r["standard"], key)
+            dw, pw = getattr(r["depthwise"], key), getattr(r["pointwise"], key)
+            std_bar.set_height(std)
+            dw_bar.set_height(dw)
+            pw_bar.set_y(dw)
+            pw_bar.set_height(pw)
+            std_text.set_position((0, std))
+            std_text.set_text(_big(std))
+            sep_text.set_position((1, dw + pw))
+            sep_text.set_text(_big(dw + pw))
+            ax.set_ylim(0, std * 1.15 if std else 1)
+        return True
 
     def header(self, r):
         p = self.params()

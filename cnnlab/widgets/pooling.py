@@ -228,7 +228,26 @@ class PoolingExplorer(Explorer):
                 invariance = shift_invariance(image, shift_px, kernel_size, stride, mode=mode)
         return PoolingResult(image, out, indices, mode, kernel_size, stride, padding, shift_px, shifted, invariance)
 
+    def _layout(self, r):
+        return (r.image.shape[0] <= 8, 3 if r.shifted_output is not None else 2, id(r.image))
+
+    def refresh(self, r, figure):
+        """Big images: swap the pixels of the existing axes; small ones (annotated) redraw."""
+        small, panels, _ = layout = self._layout(r)
+        if small or layout != getattr(self, "_drawn_layout", None):
+            return False
+        vmax = float(r.image.max()) or 1.0
+        name = "max" if r.mode == "max" else "average"
+        axes = figure.axes
+        _set_image(axes[1], r.output, f"{r.kernel_size}×{r.kernel_size} {name} pool, S={r.stride}, "
+                                      f"P={r.padding} → {r.output.shape[0]}×{r.output.shape[1]}")
+        if panels == 3:
+            _set_image(axes[2], np.abs(r.shifted_output - r.output), f"|change| after shifting {r.shift} px")
+            axes[2].images[0].set_clim(0, vmax)
+        return True
+
     def draw(self, r, figure):
+        self._drawn_layout = self._layout(r)
         small = r.image.shape[0] <= 8
         panels = 3 if r.shifted_output is not None else 2
         width = 0.95 / panels
@@ -275,6 +294,17 @@ class PoolingExplorer(Explorer):
                 f'(of the pixels: {r.invariance["pixels"]:.0%})</span>')
         return ('<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
                 + " · ".join(parts) + "</div>")
+
+
+def _set_image(ax, data, title):
+    """Replace the pixels of the Axes' image, whatever their new shape."""
+    im = ax.images[0]
+    im.set_data(data)
+    h, w = data.shape
+    im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
+    ax.set_title(title, fontsize=9)
 
 
 def _rect(x, y, size, colour, inset=0.0):
