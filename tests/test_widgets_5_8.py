@@ -238,3 +238,7 @@ def test_fast_refresh_draws_what_a_full_redraw_draws():
     fast = pooling.rendered_image
     assert pooling.result.output.shape == (49, 42)
     assert _full_redraw(pooling) == fast
+    receptive = ReceptiveFieldExplorer(preset="model2 (seed 003)", input_size=28)
+    receptive.unit.value = 2
+    fast = receptive.rendered_image
+    assert _full_redraw(receptive) == fast

@@ -198,34 +198,40 @@ class ReceptiveFieldExplorer(Explorer):
         cone = dependency_cone(layers, unit)
         return ReceptiveResult(layers, records, sizes, unit, cone, input_size)
 
+    @staticmethod
+    def _centre(r, level, index):
+        jump = 1 if level == 0 else r.records[level - 1].jump
+        span = 1 if level == 0 else r.records[level - 1].size
+        return index * jump + (span - 1) / 2
+
+    def _cone_artists(self, r):
+        """Segments, picked-unit positions per level and the input span for the selected unit."""
+        segments = []
+        for level in range(1, len(r.layers) + 1):  # each picked unit to the units it reads
+            _, k, s, d = r.layers[level - 1]
+            for i in r.cone[level]:
+                for m in range(k):
+                    segments.append([(self._centre(r, level, i), level),
+                                     (self._centre(r, level - 1, i * s + m * d), level - 1)])
+        picked = [self._centre(r, level, r.cone[level]) for level in range(len(r.layers) + 1)]
+        lo = r.unit * r.records[-1].jump
+        return segments, picked, (lo - 0.5, lo + r.records[-1].size - 0.5)
+
     def draw(self, r, figure):
         from matplotlib.collections import LineCollection
 
         ax = figure.add_axes([0.1, 0.1, 0.88, 0.85])
         depth = len(r.layers)
-
-        def centre(level, index):
-            jump = 1 if level == 0 else r.records[level - 1].jump
-            span = 1 if level == 0 else r.records[level - 1].size
-            return index * jump + (span - 1) / 2
-
-        segments = []
-        for level in range(1, depth + 1):  # each picked unit to the units it reads
-            _, k, s, d = r.layers[level - 1]
-            for i in r.cone[level]:
-                for m in range(k):
-                    segments.append([(centre(level, i), level), (centre(level - 1, i * s + m * d), level - 1)])
-        ax.add_collection(LineCollection(segments, colors="#1f77b4", linewidths=0.6, alpha=0.35, zorder=0))
+        segments, picked, (lo, hi) = self._cone_artists(r)
+        self._lines = ax.add_collection(LineCollection(segments, colors="#1f77b4", linewidths=0.6, alpha=0.35,
+                                                       zorder=0))
+        self._picked = []
         for level in range(depth + 1):
-            jump = 1 if level == 0 else r.records[level - 1].jump
-            span = 1 if level == 0 else r.records[level - 1].size
-            centres = np.arange(r.sizes[level]) * jump + (span - 1) / 2
+            centres = self._centre(r, level, np.arange(r.sizes[level]))
             ax.plot(centres, np.full(len(centres), level), "o", ms=4, color="#c7c7c7", zorder=1)
-            picked = r.cone[level]
-            ax.plot(picked * jump + (span - 1) / 2, np.full(len(picked), level), "o", ms=6,
-                    color="#d62728" if level == depth else "#1f77b4", zorder=2)
-        lo, hi = r.unit * (r.records[-1].jump), r.unit * r.records[-1].jump + r.records[-1].size - 1
-        ax.axvspan(lo - 0.5, hi + 0.5, ymin=0, ymax=0.06, color="#ff7f0e", alpha=0.5)
+            self._picked.append(ax.plot(picked[level], np.full(len(picked[level]), level), "o", ms=6,
+                                        color="#d62728" if level == depth else "#1f77b4", zorder=2)[0])
+        self._span = ax.axvspan(lo, hi, ymin=0, ymax=0.06, color="#ff7f0e", alpha=0.5)
         names = ["input"] + [f"{kind}{k}" + (f"/s{s}" if s != (k if kind == "pool" else 1) else "")
                              + (f"/d{d}" if d != 1 else "") for kind, k, s, d in r.layers]
         ax.set_yticks(range(depth + 1), names)
@@ -233,6 +239,19 @@ class ReceptiveFieldExplorer(Explorer):
         ax.set_ylim(-0.6, depth + 0.5)
         ax.set_xlabel("position in the input (unit centres)")
         ax.grid(axis="x", alpha=0.2)
+        self._drawn_stack = (r.layers, r.input_size)
+
+    def refresh(self, r, figure):
+        """Only the selected unit changed: move the cone, keep the axes."""
+        if (r.layers, r.input_size) != getattr(self, "_drawn_stack", None):
+            return False
+        segments, picked, (lo, hi) = self._cone_artists(r)
+        self._lines.set_segments(segments)
+        for level, line in enumerate(self._picked):
+            line.set_data(picked[level], np.full(len(picked[level]), level))
+        self._span.set_x(lo)
+        self._span.set_width(hi - lo)
+        return True
 
     def header(self, r):
         last = r.records[-1]
