@@ -11,16 +11,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from cnnlab.nn.attribution import fgsm, fgsm_accuracy, fgsm_min_epsilon, grad_cam, saliency  # noqa: E402
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_thread")]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: one thread is fastest, and on a shared 2-core runner much faster."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 FAST = settings(max_examples=15, deadline=None)
 
 

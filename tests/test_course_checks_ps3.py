@@ -15,7 +15,7 @@ from cnnlab.course.checks import CheckFailed, ps3
 
 torch = pytest.importorskip("torch")
 nbformat = pytest.importorskip("nbformat")
-pytestmark = [pytest.mark.torch, pytest.mark.course, pytest.mark.slow]
+pytestmark = [pytest.mark.torch, pytest.mark.course, pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "ps3" / "ps3.ipynb"
@@ -31,15 +31,6 @@ def _run(source: str, ns: dict) -> None:
     name = f"<ps3-cell-{len(linecache.cache)}-{hash(source)}>"
     linecache.cache[name] = (len(source), None, source.splitlines(True), name)
     exec(compile(source, name, "exec"), ns)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread, as the grading kernels have (and far faster on an oversubscribed machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ nbformat = pytest.importorskip("nbformat")
 
 from cnnlab.course.checks import CheckFailed, ps4  # noqa: E402
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_thread")]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "ps4" / "ps4.ipynb"
@@ -42,16 +42,6 @@ def _namespace(replace: dict | None = None, path=SOURCE) -> dict:
             continue
         _run((replace or {}).get(gid, cell.source), ns)
     return ns
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    import matplotlib
-    matplotlib.use("Agg")
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

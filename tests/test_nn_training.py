@@ -14,16 +14,7 @@ from cnnlab.nn import (  # noqa: E402
     set_seed, to_tensors,
 )
 
-pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared, oversubscribed CI machine OpenMP's spinning threads cost 3-10x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.fixture(scope="module")

@@ -9,15 +9,7 @@ from torch import nn  # noqa: E402
 
 from cnnlab.nn.synthesis import deepdream, gaussian_blur, maximise_activation  # noqa: E402
 
-pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_thread")]
 
 
 def small_cnn(seed=0, classes=3):

@@ -13,15 +13,7 @@ from cnnlab.viz.explain import (  # noqa: E402
 )
 from cnnlab.widgets.inspect import AttributionExplorer, FeatureMapExplorer, FGSMExplorer  # noqa: E402
 
-pytestmark = pytest.mark.torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = [pytest.mark.torch, pytest.mark.usefixtures("one_thread")]
 
 
 @pytest.fixture(scope="module")
