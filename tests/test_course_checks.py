@@ -16,28 +16,20 @@ import pytest
 from cnnlab.course.checks import CheckFailed, Checker, _core as C, ps1
 
 nbformat = pytest.importorskip("nbformat")
+import _nbcells  # noqa: E402
+from _nbcells import run as _run  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "ps1" / "ps1.ipynb"
 
 
 def _cells():
-    nb = nbformat.read(SOURCE, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader")}
-
-
-def _run(source: str, ns: dict) -> None:
-    exec(compile(source, "<cell>", "exec"), ns)
+    return _nbcells.cells(SOURCE)
 
 
 def _solution_namespace(replace: dict | None = None) -> dict:
     """Execute setup and answer cells (optionally with other answers) like a kernel would."""
-    ns: dict = {}
-    for gid, cell in _cells().items():
-        if cell.cell_type != "code" or gid.endswith("_test"):
-            continue
-        _run((replace or {}).get(gid, cell.source), ns)
-    return ns
+    return _nbcells.namespace(SOURCE, replace)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ with a teacher's message; hard-coding the visible examples does not get past the
 """
 from __future__ import annotations
 
-import linecache
 import pathlib
 
 import numpy as np
@@ -14,6 +13,8 @@ import pytest
 from cnnlab.course.checks import CheckFailed, ps2
 
 nbformat = pytest.importorskip("nbformat")
+import _nbcells  # noqa: E402
+from _nbcells import run as _run  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "ps2" / "ps2.ipynb"
@@ -21,25 +22,12 @@ RELEASE = ROOT / "assignments" / "ps2" / "ps2.ipynb"
 
 
 def _cells(path=SOURCE):
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader")}
-
-
-def _run(source: str, ns: dict) -> None:
-    # register the source like IPython does, so inspect.getsource (the own-implementation check) works
-    name = f"<ps2-cell-{len(linecache.cache)}-{hash(source)}>"
-    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-    exec(compile(source, name, "exec"), ns)
+    return _nbcells.cells(path)
 
 
 def _namespace(replace: dict | None = None, path=SOURCE) -> dict:
     """Execute the setup and answer cells (not the tests, not the photo) like a kernel would."""
-    ns: dict = {}
-    for gid, cell in _cells(path).items():
-        if cell.cell_type != "code" or gid.endswith("_test") or gid == "q3_photo_show":
-            continue
-        _run((replace or {}).get(gid, cell.source), ns)
-    return ns
+    return _nbcells.namespace(path, replace, skip=("q3_photo_show",))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ with a teacher's message; hard-coding the visible examples does not get past the
 """
 from __future__ import annotations
 
-import linecache
 import pathlib
 
 import numpy as np
@@ -13,6 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 nbformat = pytest.importorskip("nbformat")
+import _nbcells  # noqa: E402
+from _nbcells import run as _run  # noqa: E402
 
 from cnnlab.course.checks import CheckFailed, ps4  # noqa: E402
 
@@ -25,23 +26,11 @@ SHOW = ("q1_show", "q2_show")          # plotting cells: not needed here
 
 
 def _cells(path=SOURCE):
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader")}
-
-
-def _run(source: str, ns: dict) -> None:
-    name = f"<ps4-cell-{len(linecache.cache)}-{hash(source)}>"
-    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-    exec(compile(source, name, "exec"), ns)
+    return _nbcells.cells(path)
 
 
 def _namespace(replace: dict | None = None, path=SOURCE) -> dict:
-    ns: dict = {}
-    for gid, cell in _cells(path).items():
-        if cell.cell_type != "code" or gid.endswith("_test") or gid in SHOW:
-            continue
-        _run((replace or {}).get(gid, cell.source), ns)
-    return ns
+    return _nbcells.namespace(path, replace, skip=SHOW)
 
 
 @pytest.fixture(scope="module")
