@@ -230,11 +230,17 @@ def check_is_linear(is_linear) -> None:
         (s.squarer(), False, "(a x)^2 is not a x^2: squaring is not linear"),
         (s.offset(1.0), False, "adding a constant breaks linearity: O(0) must be 0 for a linear system"),
     ):
-        got = c.call(is_linear, system, name="is_linear")
-        if not isinstance(got, (bool, np.bool_)):
-            raise CheckFailed(f"is_linear({system.name}) should return True or False, got {fmt(got)}")
-        c.equal(bool(got), expected, call=f"is_linear({system.name})", hint=hint)
+        _verdict(c, is_linear, "is_linear", system, expected, hint)
     c.done()
+
+
+def _verdict(c, fn, name, system, expected, hint) -> None:
+    """One True/False verdict of a student's system test on a named black box."""
+    __tracebackhide__ = True
+    got = c.call(fn, system, name=name)
+    if not isinstance(got, (bool, np.bool_)):
+        raise CheckFailed(f"{name}({system.name}) should return True or False, got {fmt(got)}")
+    c.equal(bool(got), expected, call=f"{name}({system.name})", hint=hint)
 
 
 def check_is_time_invariant(is_time_invariant) -> None:
@@ -251,10 +257,7 @@ def check_is_time_invariant(is_time_invariant) -> None:
         (s.modulator(8), False, "multiplying by cos(2 pi t / 8) depends on t: a delayed input meets a "
                                 "different gain"),
     ):
-        got = c.call(is_time_invariant, system, name="is_time_invariant")
-        if not isinstance(got, (bool, np.bool_)):
-            raise CheckFailed(f"is_time_invariant({system.name}) should return True or False, got {fmt(got)}")
-        c.equal(bool(got), expected, call=f"is_time_invariant({system.name})", hint=hint)
+        _verdict(c, is_time_invariant, "is_time_invariant", system, expected, hint)
     c.done()
 
 
