@@ -106,6 +106,11 @@ def _submissions(root: pathlib.Path) -> dict:
     dup.cells.append(copy.deepcopy(_cell(dup, "q1_conv1d_test")))
     dup_json = json.loads(dump(dup))  # keep the duplicated cell id (nbformat would renumber it)
     subs["h_duplicate_ids"] = ({"ps1.ipynb": json.dumps(dup_json)}, FULL)
+    # leaves a process behind, and code that must not reach the grader's IPython history
+    spawn = ('import subprocess  # cnnlab-history-marker\n'
+             'child = subprocess.Popen(["sleep", "600"])\nprint("child pid", child.pid)\n')
+    subs["h_spawn"] = ({"ps1.ipynb": dump(_with(solution, "q1_conv1d", spawn + _cell(solution, "q1_conv1d").source))},
+                       FULL)
     widget = copy.deepcopy(solution)
     widget.cells.insert(2, nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider(value=3)"))
     subs["h_widget"] = ({"ps1.ipynb": dump(widget)}, FULL)
@@ -195,6 +200,24 @@ def test_kernel_death_restarts_and_replays(graded):
     nb = _autograded(root, "h_oskill")
     texts = [o.get("text", "") for o in _cell(nb, "q1_conv1d").outputs]
     assert any("restarted the kernel" in t for t in texts)
+
+
+def test_grading_kernels_leave_nothing_behind(graded):
+    """A kernel is killed with its process group once its notebook has run, and keeps its
+    IPython history in memory (nbgrader's setting): the student's code is in neither the
+    process table nor the grader's history file."""
+    import os
+
+    root, _, _ = graded
+    out = "".join(o.get("text", "") for o in _cell(_autograded(root, "h_spawn"), "q1_conv1d").outputs)
+    pid = int(out.split("child pid")[1].split()[0])
+    try:
+        cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        cmdline = b""
+    assert b"sleep" not in cmdline, f"the submission's child process {pid} outlived grading"
+    history = pathlib.Path(os.environ["IPYTHONDIR"]) / "profile_default" / "history.sqlite"
+    assert not history.exists() or b"cnnlab-history-marker" not in history.read_bytes()
 
 
 def test_huge_output_is_truncated(graded):
