@@ -308,3 +308,21 @@ def test_same_grades_as_plain_nbgrader(graded, tmp_path):
         assert api.autograde("ps1", s)["success"]
     ours = [row for row in _gradebook_rows(root) if row[0] in students]
     assert _gradebook_rows(tmp_path) == ours
+
+
+@pytest.mark.parametrize("count, workers, sizes", [
+    (20, 2, [5, 5, 5, 5]),       # not 8+8+4: both workers get ten students
+    (20, 1, [7, 7, 6]),
+    (3, 2, [2, 1]),
+    (1, 2, [1]),
+    (200, 2, [8] * 18 + [7] * 8),  # 26 chunks, 13 per worker
+    (17, 3, [6, 6, 5]),
+])
+def test_feedback_chunks_share_the_work_evenly(count, workers, sizes):
+    from cnnlab.course.grading import _feedback_chunks
+
+    students = [f"s{i:03d}" for i in range(count)]
+    chunks = _feedback_chunks(students, workers)
+    assert [len(c) for c in chunks] == sizes
+    assert [s for c in chunks for s in c] == students
+    assert _feedback_chunks([], 2) == []

@@ -314,8 +314,7 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
             ok = [r.student for r in out if r.status == "graded"]
             if feedback and ok:
                 by_student = {r.student: r for r in out}
-                size = max(1, min(8, -(-len(ok) // n)))
-                chunks = [ok[i:i + size] for i in range(0, len(ok), size)]
+                chunks = _feedback_chunks(ok, n)
                 futures = [pool.submit(_feedback_chunk, str(layout.root), overrides, name, chunk, base)
                            for chunk in chunks]
                 bar = _bar(len(ok), f"feedback  {name}", progress)
@@ -330,6 +329,27 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
                 if bar is not None:
                     bar.close()
     return out
+
+
+def _feedback_chunks(students: list[str], workers: int, most: int = 8) -> list[list[str]]:
+    """Split ``students`` into chunks of at most ``most`` for ``workers`` processes.
+
+    A feedback run pays for compiling its HTML templates once, so chunks are as large as
+    allowed; their number is a multiple of ``workers`` and their sizes differ by at most
+    one, so every worker gets the same work (20 students on 2 workers: 5+5+5+5, not the
+    8+8+4 that leaves one worker doing 12).
+    """
+    if not students:
+        return []
+    count = workers * -(-len(students) // (workers * most))
+    count = min(count, len(students))
+    size, extra = divmod(len(students), count)
+    chunks, start = [], 0
+    for i in range(count):
+        stop = start + size + (i < extra)
+        chunks.append(students[start:stop])
+        start = stop
+    return chunks
 
 
 def _collect(api, layout, name, student, fut) -> GradeResult:
