@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -232,3 +233,18 @@ def test_cli_outside_a_course(tmp_path):
     out = subprocess.run([sys.executable, "-m", "cnnlab.course", "bundle"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "no course found" in out.stderr
+
+
+@pytest.mark.parametrize("assignment", ["ps1", None])
+def test_grade_with_no_submissions_says_so(tmp_path, assignment):
+    """Before anyone has submitted, ``grade`` explains there is nothing to grade (it used
+    to crash exporting scores of an assignment the gradebook did not know yet)."""
+    from cnnlab.course.grading import grade
+
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / "ps1", tmp_path / "solutions" / "ps1")
+    (tmp_path / "submitted" / "alice" / "ps2").mkdir(parents=True)  # another assignment's
+    said = []
+    run = grade(tmp_path, assignment, progress=False, log=said.append)
+    assert run.results == [] and run.exports == []
+    assert len(said) == 1 and "nothing to grade" in said[0] and "submitted" in said[0], said

@@ -241,6 +241,9 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
             missing = sorted(set(students) - set(everyone))
             if missing:
                 raise CourseError(f"no submission of {name} from: {', '.join(missing)}")
+        if not chosen:
+            log(f"{name}: nothing to grade, no submissions under {layout.submitted}")
+            continue
         source_hash = _tree_hash(layout.source / name)
         state = _load_state(layout, name)
         fingerprints = {s: source_hash + ":" + _tree_hash(layout.submitted / s / name) for s in chosen}
