@@ -30,7 +30,7 @@ import warnings
 
 from .course import CourseError, Layout, assignments_in, copytree, generate_into, make_api, notebooks_of, rmtree
 
-__all__ = ["grade", "GradeResult", "GradeRun"]
+__all__ = ["grade", "default_workers", "GradeResult", "GradeRun"]
 
 
 @dataclasses.dataclass
@@ -196,6 +196,21 @@ def _score(api, assignment, student):
         return float(sub.score), float(sub.max_score)
 
 
+def default_workers() -> int:
+    """Grading processes used unless told otherwise: one more than the usable CPUs.
+
+    A worker spends about a fifth of each submission waiting for its kernel (start-up,
+    messages, exit) rather than computing; the extra process fills those gaps. ps1, 20
+    submissions on 2 cores: 2 workers grade 1.7x as fast as 1, 3 workers 2.0x
+    (``bench/grading.py``).
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))  # what this process may use, not the host's count
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    return cpus + 1
+
+
 def submitted_students(layout: Layout, assignment: str) -> list[str]:
     if not layout.submitted.is_dir():
         return []
@@ -227,7 +242,7 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
     if not targets:
         log(f"nothing to grade: no submissions under {layout.submitted}")
         return GradeRun([], [], time.perf_counter() - start)
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = max(1, workers or default_workers())
 
     results: list[GradeResult] = []
     exports: list[pathlib.Path] = []
