@@ -5,9 +5,9 @@ Run:  .venv/bin/python bench/conv.py [--threads T] [--repeat R]
 Both sides compute in float32 with the same number of threads: the BLAS numpy uses
 (OpenBLAS in the numpy wheels) is limited through OPENBLAS_NUM_THREADS & co. *before*
 numpy is imported, and torch gets ``torch.set_num_threads(T)``. T defaults to the CPUs
-this process may run on. Each figure is the median over R timed runs (after a warm-up), the
-two sides of a ratio taking turns run by run; on a shared machine compare the ratios, not
-the absolute times.
+this process may run on. Each figure is the median over R turns of 5 timed runs (after a warm-up),
+the two sides of a ratio taking turns (see ``_median_times``); on a shared machine
+compare the ratios, not the absolute times.
 
 Pooling rows are for information (no target is set).
 Targets (issue 2): conv2d within 2x of torch; conv2d_matrix build <= 50 ms dense
@@ -34,20 +34,28 @@ def _parse():
     return args
 
 
-def _median_times(fns, repeat):
-    """Median wall time of one call of each function, in seconds, over ``repeat`` rounds.
+def _median_times(fns, repeat, inner=20, settle=0.2):
+    """Median wall time of one call of each function, in seconds.
 
-    The functions take turns within every round (after one warm-up call each), so a
-    burst of load from other processes hits both sides of a ratio alike.
+    The functions take turns, ``repeat`` rounds of them (after a warm-up), so a burst of
+    load from other processes hits both sides of a ratio alike. A turn starts with a
+    pause of ``settle`` seconds and one untimed call, then times ``inner`` calls in a
+    row, as a user calls one library: the other library's idle threads busy-wait for a
+    while after it worked (OpenBLAS's and OpenMP's pools both spin) and would take a core
+    away from the call being timed. Timing right after the switch measured that, not the
+    library: on 2 cores it doubled cnnlab's small conv2d and tripled torch's large one.
     """
     for fn in fns:
         fn()
     times = [[] for _ in fns]
     for _ in range(repeat):
         for fn, bucket in zip(fns, times):
-            start = time.perf_counter()
+            time.sleep(settle)  # the other side's thread pool goes to sleep
             fn()
-            bucket.append(time.perf_counter() - start)
+            for _ in range(inner):
+                start = time.perf_counter()
+                fn()
+                bucket.append(time.perf_counter() - start)
     return [sorted(bucket)[len(bucket) // 2] for bucket in times]
 
 
