@@ -138,7 +138,7 @@ def ceiling(seconds: float = 1.0) -> float:
     return 2 * one / two
 
 
-def throughput(base: pathlib.Path, students: int, counts: list[int], rounds: int) -> None:
+def throughput(base: pathlib.Path, students: int, counts: list[int], default: int, rounds: int) -> None:
     import resource
 
     from cnnlab.course.grading import grade
@@ -173,7 +173,7 @@ def throughput(base: pathlib.Path, students: int, counts: list[int], rounds: int
               + f"   (2 pure-CPU processes: {ceilings[-1]:4.2f}x)")
     med = statistics.median
     for n in counts:
-        line = (f"  {n} worker{'s' if n > 1 else ' '}{' (default)' if n == counts[-1] else '          '}"
+        line = (f"  {n} worker{'s' if n > 1 else ' '}{' (default)' if n == default else '          '}"
                 f"  {med(walls[n]):6.1f} s   {students / med(walls[n]):5.2f} submissions/s   "
                 f"{med(busy[n]):4.2f} cores busy")
         if n > 1:
@@ -191,14 +191,15 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    print(f"cpus: {os.cpu_count()}, load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"cpus: {len(os.sched_getaffinity(0))}, load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="cnnlab-bench-") as tmp:
         (pathlib.Path(tmp) / "a").mkdir()
         (pathlib.Path(tmp) / "b").mkdir()
         from cnnlab.course.grading import default_workers
 
-        counts = sorted({1, os.cpu_count() or 1, default_workers()})
-        throughput(pathlib.Path(tmp) / "b", args.students, counts, args.rounds)
+        default = default_workers()
+        counts = sorted({1, len(os.sched_getaffinity(0)), default})
+        throughput(pathlib.Path(tmp) / "b", args.students, counts, default, args.rounds)
         per_submission(pathlib.Path(tmp) / "a", args.repeats)
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 

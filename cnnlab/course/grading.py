@@ -201,8 +201,8 @@ def default_workers() -> int:
 
     A worker spends about a fifth of each submission waiting for its kernel (start-up,
     messages, exit) rather than computing; the extra process fills those gaps. ps1, 20
-    submissions on 2 cores: 2 workers grade 1.7x as fast as 1, 3 workers 2.0x
-    (``bench/grading.py``).
+    submissions on 2 cores: 2 workers grade 1.84x as fast as 1, 3 workers 2.27x
+    (``bench/grading.py``, median of 3 rounds).
     """
     try:
         cpus = len(os.sched_getaffinity(0))  # what this process may use, not the host's count
