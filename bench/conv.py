@@ -43,7 +43,7 @@ def _median_times(fns, repeat, inner=20, settle=0.2):
     row, as a user calls one library: the other library's idle threads busy-wait for a
     while after it worked (OpenBLAS's and OpenMP's pools both spin) and would take a core
     away from the call being timed. Timing right after the switch measured that, not the
-    library: on 2 cores it doubled cnnlab's small conv2d and tripled torch's large one.
+    library: on 2 cores it made cnnlab's small conv2d 3-4x and torch's large one 2x slower.
     """
     for fn in fns:
         fn()
