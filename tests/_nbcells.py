@@ -44,3 +44,20 @@ def namespace(path, replace: dict | None = None, skip=()) -> dict:
             continue
         run((replace or {}).get(gid, cell.source), ns)
     return ns
+
+
+def check_structure(assignment: str, total_points: float) -> str:
+    """Assert an assignment's nbgrader layout: its test cells carry positive points adding
+    up to ``total_points``, start with a visible ``<assignment>.check_`` call, hide more
+    tests, are locked and are no solution; its release has no solution and no hidden test.
+    Returns the release's text, for checks of the assignment's own."""
+    tests = {gid: c for gid, c in cells(source(assignment)).items() if gid.endswith("_test")}
+    points = [c.metadata["nbgrader"].get("points") for c in tests.values()]
+    assert sum(points) == total_points and all(p and p > 0 for p in points), points
+    for gid, cell in tests.items():
+        assert "### BEGIN HIDDEN TESTS" in cell.source, gid
+        assert f"{assignment}.check_" in cell.source.splitlines()[0], gid
+        assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"], gid
+    text = release(assignment).read_text()
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    return text

@@ -36,14 +36,7 @@ def solved():
 
 
 def test_points_and_structure():
-    cells = _cells()
-    points = {gid: c.metadata["nbgrader"].get("points") for gid, c in cells.items() if gid.endswith("_test")}
-    assert sum(points.values()) == 16 and all(p and p > 0 for p in points.values())
-    for gid, cell in cells.items():
-        if gid.endswith("_test"):
-            assert "### BEGIN HIDDEN TESTS" in cell.source and "ps2.check_" in cell.source.splitlines()[0]
-            assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
-    assert "BEGIN HIDDEN TESTS" not in RELEASE.read_text() and "BEGIN SOLUTION" not in RELEASE.read_text()
+    _nbcells.check_structure("ps2", 16)
 
 
 def test_solution_passes_visible_checks(solved, capsys):

@@ -20,7 +20,6 @@ pytestmark = [pytest.mark.torch, pytest.mark.course, pytest.mark.slow, pytest.ma
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "ps3" / "ps3.ipynb"
-RELEASE = ROOT / "assignments" / "ps3" / "ps3.ipynb"
 
 
 def _cells(path=SOURCE):
@@ -33,14 +32,7 @@ def solved(one_thread):
 
 
 def test_structure_and_release():
-    cells = _cells()
-    points = {gid: c.metadata["nbgrader"].get("points") for gid, c in cells.items() if gid.endswith("_test")}
-    assert sum(points.values()) == 13 and all(p and p > 0 for p in points.values())
-    for gid, cell in cells.items():
-        if gid.endswith("_test"):
-            assert "### BEGIN HIDDEN TESTS" in cell.source and "ps3.check_" in cell.source.splitlines()[0]
-    release = RELEASE.read_text()
-    assert "BEGIN HIDDEN TESTS" not in release and "BEGIN SOLUTION" not in release
+    release = _nbcells.check_structure("ps3", 13)
     assert "3_097_801" not in release and '{"b", "c", "d"}' not in release
 
 

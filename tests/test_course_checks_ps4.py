@@ -39,15 +39,7 @@ def solved():
 
 
 def test_points_and_structure():
-    cells = _cells()
-    points = {gid: c.metadata["nbgrader"].get("points") for gid, c in cells.items() if gid.endswith("_test")}
-    assert sum(points.values()) == 13 and all(p and p > 0 for p in points.values())
-    for gid, cell in cells.items():
-        if gid.endswith("_test"):
-            assert "### BEGIN HIDDEN TESTS" in cell.source and "ps4.check_" in cell.source.splitlines()[0]
-            assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
-    text = RELEASE.read_text()
-    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    _nbcells.check_structure("ps4", 13)
     assert 'relies_on = "marker"' not in _cells(RELEASE)["q4_relies"].source      # the answer is not shipped
 
 
