@@ -146,6 +146,20 @@ def show_grid(images, *, ncols=None, labels=None, normalize="each", cmap=None, p
     return ax
 
 
+def _image_and_heat(image, heat, alpha):
+    """A grey image and its heat map as 2-D arrays of one size (a leading channel of 1
+    dropped), with ``alpha`` checked."""
+    img = _np(image, "image", ndim=(2, 3))
+    img = img[0] if img.ndim == 3 and img.shape[0] == 1 else img
+    hm = _np(heat, "heat", ndim=(2, 3))
+    hm = hm[0] if hm.ndim == 3 and hm.shape[0] == 1 else hm
+    if img.ndim != 2 or hm.shape != img.shape:
+        raise ValueError(f"heat must be 2-D and the same size as image, got {hm.shape} and {img.shape}")
+    if not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    return img, hm
+
+
 def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=False):
     """A grey-level image with a saliency or Grad-CAM map laid over it.
 
@@ -170,14 +184,7 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     >>> len(ax.images), ax.images[1].get_clim()
     (2, (0.0, 1.0))
     """
-    img = _np(image, "image", ndim=(2, 3))
-    img = img[0] if img.ndim == 3 and img.shape[0] == 1 else img
-    hm = _np(heat, "heat", ndim=(2, 3))
-    hm = hm[0] if hm.ndim == 3 and hm.shape[0] == 1 else hm
-    if img.ndim != 2 or hm.shape != img.shape:
-        raise ValueError(f"heat must be 2-D and the same size as image, got {hm.shape} and {img.shape}")
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    img, hm = _image_and_heat(image, heat, alpha)
     ax = get_ax(ax, figsize=(3, 3))
     ax.imshow(img, cmap="gray", interpolation="nearest")
     m = float(np.max(np.abs(hm))) or 1.0
@@ -213,14 +220,7 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     """
     import matplotlib
 
-    img = _np(image, "image", ndim=(2, 3))
-    img = img[0] if img.ndim == 3 and img.shape[0] == 1 else img
-    hm = _np(heat, "heat", ndim=(2, 3))
-    hm = hm[0] if hm.ndim == 3 and hm.shape[0] == 1 else hm
-    if img.ndim != 2 or hm.shape != img.shape:
-        raise ValueError(f"heat must be 2-D and the same size as image, got {hm.shape} and {img.shape}")
-    if not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    img, hm = _image_and_heat(image, heat, alpha)
     span = img.max() - img.min()
     grey = (img - img.min()) / (span if span > 0 else 1.0)
     m = float(np.max(np.abs(hm))) or 1.0
