@@ -35,6 +35,19 @@ def _check_int(value, name: str, *, minimum: int | None = None, what: str | None
     return value
 
 
+def _check_real(value, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """Return ``value`` as a Python float: a finite real number (not a bool), positive or
+    non-negative when asked; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise TypeError(f"{name} must be a finite real number, got {value!r}")
+    value = float(value)
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    if nonnegative and value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+    return value
+
+
 def _tuple(value, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
     """Expand an int or a length-``n`` sequence of ints to an ``n``-tuple (torch's ``_pair``).
 

@@ -8,29 +8,17 @@ every function is numpy-only (plus the standard library's :mod:`wave` for
 from __future__ import annotations
 
 import io
-import numbers
 import wave
 
 import numpy as np
 
-from ._validate import _as_array, _check_int, _check_mode
+from ._validate import _as_array, _check_int, _check_mode, _check_real
 from .signal import convolve
 
 __all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]
 
 #: the sample rate of seed 003's audio example (8,000 samples per second)
 DEFAULT_RATE = 8000
-
-
-def _check_real(value, name, *, positive=False, nonnegative=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    value = float(value)
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    if nonnegative and value < 0:
-        raise ValueError(f"{name} must be non-negative, got {value}")
-    return value
 
 
 def _n_samples(duration, rate):

@@ -12,13 +12,11 @@ let a student test that claim numerically on black boxes whose insides they do n
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import _as_array, _check_int
+from ._validate import _as_array, _check_int, _check_real
 from .signal import convolve
 
 __all__ = [
@@ -27,14 +25,6 @@ __all__ = [
     "black_boxes", "unit_impulse", "delay", "impulse_response", "respond_by_convolution",
     "check_linearity", "check_time_invariance", "check_lti", "translate", "equivariance_error",
 ]
-
-
-def _real(value, name, *, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return float(value)
 
 
 class System:
@@ -85,7 +75,7 @@ def echo(delay=4, gain=0.6):
     array([1. , 0. , 0.5, 0. , 0. ])
     """
     d = _check_int(delay, "delay", minimum=1)
-    g = _real(gain, "gain")
+    g = _check_real(gain, "gain")
 
     def f(x):
         y = x.copy()
@@ -106,7 +96,7 @@ def lowpass(alpha=0.3):
     >>> lowpass(0.5)([1, 0, 0, 0])
     array([0.5   , 0.25  , 0.125 , 0.0625])
     """
-    a = _real(alpha, "alpha", positive=True)
+    a = _check_real(alpha, "alpha", positive=True)
     if a > 1:
         raise ValueError(f"alpha must lie in (0, 1], got {alpha!r}")
 
@@ -158,7 +148,7 @@ def modulator(period=8):
     >>> modulator(2)([1, 1, 1, 1])
     array([ 1., -1.,  1., -1.])
     """
-    p = _real(period, "period", positive=True)
+    p = _check_real(period, "period", positive=True)
 
     def f(x):
         return x * np.cos(2 * np.pi * np.arange(len(x)) / p)
@@ -174,7 +164,7 @@ def clipper(limit=1.0):
     >>> clipper(1)([0.5, 2, -3])
     array([ 0.5,  1. , -1. ])
     """
-    c = _real(limit, "limit", positive=True)
+    c = _check_real(limit, "limit", positive=True)
     return System(lambda x: np.clip(x, -c, c), f"clipper(limit={c:g})", "saturates at ±limit")
 
 
@@ -186,7 +176,7 @@ def offset(value=1.0):
     >>> offset(1)([0, 1])
     array([1., 2.])
     """
-    c = _real(value, "value")
+    c = _check_real(value, "value")
     return System(lambda x: x + c, f"offset({c:g})", "adds a constant")
 
 
@@ -346,7 +336,7 @@ def _common(system, n, trials, seed, tol):
     n = _check_int(n, "n", minimum=2)
     trials = _check_int(trials, "trials", minimum=1)
     seed = _check_int(seed, "seed", minimum=0)
-    tol = _real(tol, "tol", positive=True)
+    tol = _check_real(tol, "tol", positive=True)
     return n, trials, np.random.default_rng(seed), tol
 
 

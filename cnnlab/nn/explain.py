@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _check_int
+from .._validate import _check_int, _check_real
 
 __all__ = [
     "record_activations", "activations", "layer_features", "conv_filters", "match_filters",
@@ -70,17 +70,6 @@ def _as_images(x, name="x", model=None) -> torch.Tensor:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
     return x.to(_device(model)) if model is not None else x
-
-
-def _check_real(value, name, *, minimum=None, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    value = float(value)
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _check_clip(clip):
