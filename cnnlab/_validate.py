@@ -35,9 +35,11 @@ def _check_int(value, name: str, *, minimum: int | None = None, what: str | None
     return value
 
 
-def _check_real(value, name: str, *, positive: bool = False, nonnegative: bool = False) -> float:
-    """Return ``value`` as a Python float: a finite real number (not a bool), positive or
-    non-negative when asked; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
+def _check_real(value, name: str, *, positive: bool = False, nonnegative: bool = False,
+                minimum: float | None = None) -> float:
+    """Return ``value`` as a Python float: a finite real number (not a bool), positive,
+    non-negative or at least ``minimum`` when asked; ``TypeError``/``ValueError`` naming
+    ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise TypeError(f"{name} must be a finite real number, got {value!r}")
     value = float(value)
@@ -45,6 +47,8 @@ def _check_real(value, name: str, *, positive: bool = False, nonnegative: bool =
         raise ValueError(f"{name} must be positive, got {value}")
     if nonnegative and value < 0:
         raise ValueError(f"{name} must be non-negative, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
