@@ -9,6 +9,8 @@ so the kernel keeps this process id (interrupts and kills reach it directly).
 * ``RLIMIT_FSIZE`` caps the size of any file the kernel writes (Python ignores
   ``SIGXFSZ``, so an oversized write raises ``OSError``).
 * ``RLIMIT_CORE = 0``: a crashing kernel leaves no core dump behind.
+* ``--quiet`` sends the kernel process's own stdout/stderr to /dev/null (its start-up
+  notes); what the notebook prints reaches the grader over IOPub as usual.
 """
 import os
 import sys
@@ -19,7 +21,11 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 def main(argv):
     memory = fsize = None
+    quiet = False
     while argv and argv[0] != "--":
+        if argv[0] == "--quiet":
+            quiet, argv = True, argv[1:]
+            continue
         flag, value, argv = argv[0], argv[1], argv[2:]
         if flag == "--memory":
             memory = int(value)
@@ -46,6 +52,11 @@ def main(argv):
     cap(resource.RLIMIT_CORE, 0)
     for var in _THREAD_VARS:
         os.environ.setdefault(var, "1")
+    if quiet:  # the kernel's own start-up notes: everything the notebook sees goes over IOPub
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
     os.execvp(cmd[0], cmd)
 
 

@@ -85,6 +85,11 @@ def _save_state(layout, assignment, state) -> None:
     os.replace(tmp, path)
 
 
+def secret_path(root: pathlib.Path) -> pathlib.Path:
+    """The course's grading secret: in the instructors' course directory, never released."""
+    return root / ".cnnlab" / "grading-secret"
+
+
 # -- worker side ------------------------------------------------------------------
 _WORKER: dict = {}
 
@@ -105,6 +110,7 @@ def _worker_init(base: str, root: str, snapshot: str, overrides: dict) -> None:
     (private / source_name).symlink_to(pathlib.Path(root) / source_name)
     config.CourseDirectory.root = str(private)
     config.CourseDirectory.db_url = f"sqlite:///{private / 'gradebook.db'}"
+    config.GradingExecute.secret_file = str(secret_path(pathlib.Path(root)))
     _WORKER.update(root=pathlib.Path(root), private=private, overrides=overrides,
                    api=make_api(private, config))
 
@@ -243,6 +249,8 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
         log(f"nothing to grade: no submissions under {layout.submitted}")
         return GradeRun([], [], time.perf_counter() - start)
     workers = max(1, workers or default_workers())
+    from .judge.trusted import load_secret
+    load_secret(str(secret_path(layout.root)))  # created once here, before the workers fork
 
     results: list[GradeResult] = []
     exports: list[pathlib.Path] = []

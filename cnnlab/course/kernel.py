@@ -24,7 +24,10 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import sys
+import tempfile
+import time
 import uuid
 
 from jupyter_client.manager import AsyncKernelManager
@@ -33,7 +36,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Enum, Integer, Unicode, default
+from traitlets import Bool, Enum, Integer, Unicode, default
 
 __all__ = ["GradingExecute", "GradingKernelManager", "parse_size"]
 
@@ -66,10 +69,16 @@ def parse_size(value) -> int:
 
 
 class GradingKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start under :mod:`cnnlab.course._sandbox`."""
+    """A kernel manager whose kernels start under :mod:`cnnlab.course._sandbox`, inside
+    the bubblewrap sandbox of :mod:`cnnlab.course.judge.sandbox` when ``scratch`` is set."""
 
     memory_limit = Integer(0, help="Address-space cap of the kernel in bytes (0: none).").tag(config=True)
     file_size_limit = Integer(0, help="Largest file the kernel may write, bytes (0: none).").tag(config=True)
+    #: the submission's scratch directory (the kernel's only writable place besides
+    #: ``private``); None: no bubblewrap (a kernel under resource limits only)
+    scratch = None
+    #: the kernel's private directory: connection file, Unix sockets, the request channel
+    private = None
 
     @default("transport")
     def _default_transport(self):
@@ -78,6 +87,8 @@ class GradingKernelManager(AsyncKernelManager):
         return "ipc" if len(jupyter_runtime_dir()) <= 48 else "tcp"
 
     def _ip_default(self):
+        if self.private:
+            return os.path.join(self.private, "ipc")
         if self.transport == "ipc":  # an absolute path: the kernel runs in another cwd
             runtime = jupyter_runtime_dir()
             os.makedirs(runtime, exist_ok=True)
@@ -91,7 +102,13 @@ class GradingKernelManager(AsyncKernelManager):
             prefix += ["--memory", str(self.memory_limit)]
         if self.file_size_limit:
             prefix += ["--fsize", str(self.file_size_limit)]
-        return [*prefix, "--", *cmd]
+        if self.private:
+            prefix.append("--quiet")
+        cmd = [*prefix, "--", *cmd]
+        if self.scratch is not None:
+            from .judge import sandbox
+            cmd = sandbox.wrap(cmd, scratch=self.scratch, private=self.private)
+        return cmd
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         # jupyter_client checks every 100 ms whether a stopped kernel has exited; a killed
@@ -109,6 +126,21 @@ del __cnnlab_no_exit
 """
 
 
+def _make_dirs(nb, name: str) -> dict:
+    """The submission's scratch directory (a copy of the notebook, nothing else) and the
+    kernel's private directory (connection file, sockets, request channel). Short paths
+    under /tmp: a Unix socket path has ~100 characters."""
+    import nbformat
+
+    scratch = tempfile.mkdtemp(prefix="cnnlab-s-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    private = tempfile.mkdtemp(prefix="cnnlab-k-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    channel = os.path.join(private, "chan")
+    os.mkdir(channel)
+    nbformat.write(nb, os.path.join(scratch, f"{os.path.basename(name) or 'submission'}.ipynb"))
+    fd = os.open(channel, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    return {"scratch": scratch, "private": private, "channel": channel, "channel_fd": fd}
+
+
 def _error_output(ename: str, message: str):
     return new_output(
         "error", ename=ename, evalue=message,
@@ -117,7 +149,17 @@ def _error_output(ename: str, message: str):
 
 
 class GradingExecute(Execute):
-    """nbgrader's ``Execute`` with capped, restartable kernels (see the module docstring)."""
+    """nbgrader's ``Execute`` with sandboxed, capped, restartable kernels and trusted
+    verdicts (see the module docstring)."""
+
+    sandbox = Bool(
+        True, help="Run every kernel inside bubblewrap (cnnlab.course.judge.sandbox). "
+                   "False only with an explicit instruction (cnnlab-course grade --no-sandbox)."
+    ).tag(config=True)
+    secret_file = Unicode(
+        "", help="The course's grading secret (random inputs of the hidden tests); "
+                 "default: <course root>/.cnnlab/grading-secret, created when missing."
+    ).tag(config=True)
 
     memory_limit = Unicode(
         "4G", help="Address-space cap per kernel, e.g. '4G' or '512M'; '0' for none."
@@ -148,12 +190,29 @@ class GradingExecute(Execute):
         if isinstance(km, GradingKernelManager):
             km.memory_limit = parse_size(self.memory_limit)
             km.file_size_limit = parse_size(self.file_size_limit)
+            if self._dirs is not None:
+                km.scratch = self._dirs["scratch"] if self.sandbox else None
+                km.private = self._dirs["private"]
+                km.transport = "ipc"
+                km.ip = os.path.join(self._dirs["private"], "ipc")
+                km.connection_file = os.path.join(self._dirs["private"], f"kernel-{uuid.uuid4().hex[:8]}.json")
         return km
 
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
-        msg_id = await ensure_async(kc.execute(PREAMBLE, silent=True, store_history=False))
-        await self.async_wait_for_reply(msg_id)
+        preamble = PREAMBLE
+        if self._judge is not None:
+            preamble += (
+                "from cnnlab.course.judge import collector as __cnnlab_collector\n"
+                f"__cnnlab_collector.setup({self._dirs['channel']!r}, {self._forbidden!r}, "
+                f"noexec={bool(self.sandbox)!r})\n"
+                "del __cnnlab_collector\n")
+        msg_id = await ensure_async(kc.execute(preamble, silent=True, store_history=False))
+        reply = await self.async_wait_for_reply(msg_id)
+        if reply is not None and reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"the grading kernel could not be prepared: {content.get('ename')}: "
+                               f"{content.get('evalue')}")
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
@@ -167,13 +226,132 @@ class GradingExecute(Execute):
                    "and was interrupted (an endless loop? a very slow computation?)")
         self.error_on_timeout = {"ename": "CellTimeoutError", "evalue": message,
                                  "traceback": [f"\x1b[0;31mCellTimeoutError\x1b[0m: {message}"]}
-        return super().preprocess(nb, resources, km=km)
+        self._judge, self._forbidden, self._dirs = None, {}, None
+        if self.sandbox:
+            from .judge import sandbox
+            if not sandbox.available():
+                raise sandbox.SandboxUnavailable(
+                    "no sandbox for the grading kernels: " + sandbox.why_unavailable()
+                    + ". Install bubblewrap, or grade with --no-sandbox (see README).")
+        self._dirs = _make_dirs(nb, (resources or {}).get("nbgrader", {}).get("notebook", "submission"))
+        try:
+            self._judge, self._forbidden = self._load_judge(resources)
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            dirs, self._dirs = self._dirs, None
+            os.close(dirs["channel_fd"])
+            for d in (dirs["private"], dirs["scratch"]):
+                shutil.rmtree(d, ignore_errors=True)
+
+    # -- the trusted judge -----------------------------------------------------------
+    def _load_judge(self, resources):
+        """The source notebook's tests and set-up, the secret and the library rule."""
+        from nbgrader.coursedir import CourseDirectory
+
+        from .judge.link import Judge
+        from .judge.trusted import forbidden_for, load_secret, trusted_namespace
+
+        info = (resources or {}).get("nbgrader", {})
+        assignment, notebook = info.get("assignment"), info.get("notebook")
+        if not assignment or not notebook:
+            return None, {}
+        coursedir = CourseDirectory(config=self.config)
+        source = os.path.join(coursedir.format_path(coursedir.source_directory, ".", assignment),
+                              f"{notebook}.ipynb")
+        if not os.path.exists(source):
+            return None, {}
+        import nbformat
+        source_nb = nbformat.read(source, as_version=4)
+        secret = load_secret(self.secret_file or os.path.join(coursedir.root, ".cnnlab", "grading-secret"))
+        judge = Judge(source_nb, secret=secret, label=f"{assignment}/{notebook}",
+                      trusted_ns=trusted_namespace(source_nb))
+        return judge, forbidden_for(assignment)
+
+    def _judge_cell(self, cell, index):
+        from .judge.link import JudgeTimeout, KernelGone
+
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        deadline = time.monotonic() + self.timeout
+        cell.outputs = []
+        cell.execution_count = None
+        try:
+            verdict = self._judge.run(gid, lambda payload: self._rpc(payload, deadline))
+        except JudgeTimeout:
+            cell.outputs.append(_error_output("CellTimeoutError", (
+                f"your code ran longer than the grader's limit of {self.timeout} s for these "
+                "checks and was interrupted (an endless loop? a very slow computation?)")))
+            return
+        except KernelGone as exc:
+            cell.outputs.append(_error_output("KernelDied", (
+                "the kernel died while the grader ran your code for these checks (it crashed, "
+                "ran out of memory, or the code ended the process, e.g. with os._exit)"
+                + (f"; {exc}" if str(exc) else "") + ".")))
+            self._recover(index, cell)
+            return
+        if verdict.passed:
+            cell.outputs.append(new_output("stream", name="stdout", text=verdict.text or "✔ passed\n"))
+        else:
+            cell.outputs.append(_error_output(verdict.ename or "CheckFailed", verdict.text))
+
+    def _rpc(self, payload: dict, deadline: float) -> dict:
+        from .judge.link import JudgeTimeout, KernelGone
+        from .judge.trusted import read_answer, write_request
+
+        rid = uuid.uuid4().hex
+        try:
+            write_request(self._dirs["channel_fd"], rid, payload)
+        except OSError as exc:
+            raise KernelGone(f"the grader could not reach the kernel ({exc.strerror})") from None
+        msg_id = self.kc.execute(f"__cnnlab_serve__({rid!r})", silent=True, store_history=False,
+                                 allow_stdin=False)
+        reply = run_sync(self._async_await_reply)(msg_id, deadline)
+        if reply is None:  # past the deadline: interrupt, and kill if that does not help
+            try:
+                run_sync(self.km.interrupt_kernel)()
+            except Exception:
+                pass
+            reply = run_sync(self._async_await_reply)(msg_id, time.monotonic() + 5)
+            if reply is None:
+                raise KernelGone("it did not stop when interrupted after the time limit, so it was killed")
+            raise JudgeTimeout()
+        answer = read_answer(self._dirs["channel_fd"], rid)
+        if answer is None:
+            content = reply.get("content", {})
+            if content.get("ename") == "KeyboardInterrupt":
+                raise JudgeTimeout()
+            return {"status": "error", "message": (
+                "your notebook broke the grader's connection to your code "
+                f"({str(content.get('ename', ''))[:80]}: {str(content.get('evalue', ''))[:200]})")}
+        return answer
+
+    async def _async_await_reply(self, msg_id, deadline):
+        import queue
+
+        from .judge.link import KernelGone
+
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(remaining, 0.5)))
+            except queue.Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    raise KernelGone("") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
             return cell, resources
         if self._gave_up:
             cell.outputs = [_error_output("NotRun", self._gave_up)]
+            return cell, resources
+        meta = cell.metadata.get("nbgrader", {})
+        if (self._judge is not None and meta.get("grade") and not meta.get("solution")
+                and meta.get("grade_id") in self._judge.tests):
+            self._judge_cell(cell, index)
             return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)

@@ -1,0 +1,169 @@
+"""The library rule: a question that asks you to write something yourself is not
+answered by calling the library function that already does it.
+
+Each problem set lists, per question, the functions and modules its answers may not use
+(``RULES`` in its checks module, e.g. ``numpy.convolve`` for question 1 of ps1). The
+visible checks run your functions with those names replaced by a stub that raises
+:class:`NotAllowed` with a message naming the question, so you learn it while working.
+The grader does the same for the whole grading run, before any of your code runs, so
+the names are gone however they are reached (an alias, ``eval``, ``__import__``, a
+reference saved earlier): the same message, and the question's points are lost.
+
+>>> import numpy as np
+>>> with enforce({"numpy.convolve": "question 1 (conv1d)"}):
+...     try:
+...         np.convolve([1, 2], [1])
+...     except NotAllowed as exc:
+...         print(exc)
+np.convolve is not allowed in question 1 (conv1d): the exercise is to write it yourself (it is what your result is compared with).
+>>> np.convolve([1, 2], [1]).tolist()
+[1, 2]
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+
+__all__ = ["NotAllowed", "enforce", "install", "display_name", "forbidden_in"]
+
+
+class NotAllowed(Exception):
+    """A function that the question asks you to write yourself was called."""
+
+
+def display_name(name: str) -> str:
+    """``numpy.convolve`` -> ``np.convolve`` (how students write it)."""
+    return "np." + name[len("numpy."):] if name.startswith("numpy.") else name
+
+
+def _message(name: str, where: str) -> str:
+    return (f"{display_name(name)} is not allowed in {where}: the exercise is to write it "
+            "yourself (it is what your result is compared with).")
+
+
+def forbidden_in(rules: dict) -> dict[str, str]:
+    """``{grade_id: (question, names)}`` -> ``{name: "question 1 (conv1d)[, ...]"}``."""
+    where: dict[str, list[str]] = {}
+    for question, names in rules.values():
+        for name in names:
+            where.setdefault(name, [])
+            if question not in where[name]:
+                where[name].append(question)
+    return {name: " and ".join(qs) for name, qs in where.items()}
+
+
+def _is_module(name: str) -> bool:
+    if name in sys.modules:
+        return isinstance(sys.modules[name], types.ModuleType)
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def _stub(name: str, where: str):
+    message = _message(name, where)
+
+    def not_allowed(*args, **kwargs):
+        raise NotAllowed(message)
+
+    not_allowed.__name__ = name.rsplit(".", 1)[-1]
+    not_allowed.__qualname__ = not_allowed.__name__
+    not_allowed.__doc__ = message
+    not_allowed.__cnnlab_not_allowed__ = True
+    return not_allowed
+
+
+class _BlockedModule(types.ModuleType):
+    def __init__(self, name, message):
+        super().__init__(name)
+        self.__dict__["_message"] = message
+
+    def __getattr__(self, attr):
+        raise NotAllowed(self.__dict__["_message"])
+
+
+class _Blocker(importlib.abc.MetaPathFinder):
+    def __init__(self, blocked: dict[str, str]):
+        self.blocked = blocked
+
+    def find_spec(self, fullname, path=None, target=None):
+        for name, message in self.blocked.items():
+            if fullname == name or fullname.startswith(name + "."):
+                raise NotAllowed(message)
+        return None
+
+
+def _locations(obj):
+    """Every (namespace, attribute) in the loaded modules that holds ``obj``."""
+    found = []
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            if value is obj:
+                found.append((namespace, key))
+    return found
+
+
+def _resolve(name: str):
+    parent, _, attr = name.rpartition(".")
+    try:
+        module = importlib.import_module(parent)
+    except Exception:
+        return None
+    return getattr(module, attr, None)
+
+
+def _apply(where: dict[str, str]):
+    """Replace every listed name; return the undo list and the import blocker."""
+    undo = []
+    blocked = {}
+    for name, question in where.items():
+        message = _message(name, question)
+        if _is_module(name):
+            blocked[name] = message
+            for loaded in [m for m in list(sys.modules) if m == name or m.startswith(name + ".")]:
+                undo.append((sys.modules, loaded, sys.modules[loaded]))
+                del sys.modules[loaded]
+            parent, _, attr = name.rpartition(".")
+            holder = sys.modules.get(parent)
+            if holder is not None and attr in holder.__dict__:
+                undo.append((holder.__dict__, attr, holder.__dict__[attr]))
+                holder.__dict__[attr] = _BlockedModule(name, message)
+            continue
+        obj = _resolve(name)
+        if obj is None or getattr(obj, "__cnnlab_not_allowed__", False):
+            continue
+        stub = _stub(name, question)
+        for namespace, key in _locations(obj):
+            undo.append((namespace, key, obj))
+            namespace[key] = stub
+    blocker = None
+    if blocked:
+        blocker = _Blocker(blocked)
+        sys.meta_path.insert(0, blocker)
+    return undo, blocker
+
+
+def install(where: dict[str, str]) -> None:
+    """Replace the names for good (the grading kernel, before any student code)."""
+    _apply(where)
+
+
+@contextlib.contextmanager
+def enforce(where: dict[str, str]):
+    """Replace the names ``{dotted name: "question N (...)"}`` while the block runs."""
+    undo, blocker = _apply(where)
+    try:
+        yield
+    finally:
+        if blocker is not None and blocker in sys.meta_path:
+            sys.meta_path.remove(blocker)
+        for namespace, key, value in reversed(undo):
+            namespace[key] = value
