@@ -66,6 +66,23 @@ class System:
         return f"System({self.name!r})"
 
 
+def _factory(fn):
+    """Mark a factory's systems with the expression that rebuilds them
+    (``__cnnlab_remote__``): the grader sends a system to a sandboxed kernel as that
+    expression, never as an object."""
+    import functools
+
+    @functools.wraps(fn)
+    def build(*args, **kwargs):
+        system = fn(*args, **kwargs)
+        call = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+        system.__cnnlab_remote__ = f"__import__('cnnlab.systems', fromlist=['_']).{fn.__name__}({call})"
+        return system
+
+    return build
+
+
+@_factory
 def echo(delay=4, gain=0.6):
     """An echo: ``y[t] = x[t] + gain · x[t − delay]`` (LTI).
 
@@ -85,6 +102,7 @@ def echo(delay=4, gain=0.6):
     return System(f, f"echo(delay={d}, gain={g:g})", "the input plus a delayed, scaled copy")
 
 
+@_factory
 def lowpass(alpha=0.3):
     """A first-order low-pass (exponential smoothing) filter, ``y[t] = (1 − α) y[t − 1] + α x[t]`` (LTI).
 
@@ -111,6 +129,7 @@ def lowpass(alpha=0.3):
     return System(f, f"lowpass(alpha={a:g})", "exponential smoothing: each output leans on the previous one")
 
 
+@_factory
 def moving_average_system(width=3):
     """A causal moving average over the last ``width`` samples (LTI).
 
@@ -129,6 +148,7 @@ def moving_average_system(width=3):
     return System(f, f"moving_average(width={w})", "the mean of the last few samples")
 
 
+@_factory
 def squarer():
     """``y[t] = x[t]²``: time-invariant but NOT linear.
 
@@ -140,6 +160,7 @@ def squarer():
     return System(np.square, "squarer", "squares every sample")
 
 
+@_factory
 def modulator(period=8):
     """``y[t] = x[t] · cos(2πt / period)``: linear but NOT time-invariant (the gain depends on t).
 
@@ -156,6 +177,7 @@ def modulator(period=8):
     return System(f, f"modulator(period={p:g})", "multiplies by a cosine that depends on time")
 
 
+@_factory
 def clipper(limit=1.0):
     """``y[t] = clip(x[t], −limit, limit)``: time-invariant, NOT linear (a saturating amplifier).
 
@@ -168,6 +190,7 @@ def clipper(limit=1.0):
     return System(lambda x: np.clip(x, -c, c), f"clipper(limit={c:g})", "saturates at ±limit")
 
 
+@_factory
 def offset(value=1.0):
     """``y[t] = x[t] + value``: time-invariant, NOT linear (it is affine: the zero input gives a non-zero output).
 

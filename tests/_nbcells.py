@@ -30,6 +30,9 @@ def cells(path) -> dict:
 def run(code: str, ns: dict) -> None:
     """Execute one cell's code in ``ns``, registering the source as IPython does, so that
     ``inspect.getsource`` (the checks' own-implementation test) works on what it defines."""
+    if "grader" not in ns:  # what the trusted grader gives hidden tests (a fixed seed here)
+        from cnnlab.course.judge.link import GraderAPI
+        ns["grader"] = GraderAPI(seed=0, local_ns=ns)
     name = f"<cell-{len(linecache.cache)}-{hash(code)}>"
     linecache.cache[name] = (len(code), None, code.splitlines(True), name)
     exec(compile(code, name, "exec"), ns)

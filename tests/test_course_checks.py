@@ -109,19 +109,28 @@ def test_pmf_expectations():
         C.expect_pmf([0.5, 0.5], {0: 0.5, 1: 0.5}, call="p")
 
 
-def test_own_implementation_reads_code_not_comments():
-    ns: dict = {}
-    exec("import numpy as np\ndef f(x):\n    '''unlike np.convolve'''\n    # np.convolve would do\n"
-         "    return x\ndef g(x):\n    return np.convolve(x, x)\n", ns)
-    C.expect_own_implementation(ns["f"], ("convolve",))  # no source via exec: skipped
-    import linecache
+def test_library_rule_is_enforced_at_run_time_however_the_name_is_reached():
+    """The rule stubs the function itself, so aliases, eval and __import__ hit it too."""
+    import numpy as np
 
-    source = "def f2(x):\n    '''unlike np.convolve'''\n    return x\ndef g2(x):\n    return np.convolve(x, x)\n"
-    linecache.cache["<cnnlab-test>"] = (len(source), None, source.splitlines(True), "<cnnlab-test>")
-    exec(compile(source, "<cnnlab-test>", "exec"), ns)
-    C.expect_own_implementation(ns["f2"], ("convolve",))
-    with pytest.raises(CheckFailed, match="g2 uses convolve"):
-        C.expect_own_implementation(ns["g2"], ("convolve",))
+    from cnnlab.course.checks._rules import NotAllowed
+
+    sneaky = {
+        "alias": lambda x: __import__("numpy").convolve(x, x),
+        "eval": lambda x: eval("np.convolve")(x, x),
+        "core": lambda x: __import__("numpy")._core.numeric.convolve(x, x),
+        "scipy": lambda x: __import__("scipy.signal", fromlist=["_"]).convolve(x, x),
+    }
+    c = Checker("conv1d", forbid=("question 1 (conv1d)", ("numpy.convolve", "scipy.signal")))
+    for name, fn in sneaky.items():
+        with pytest.raises(CheckFailed, match=r"np.convolve is not allowed in question 1 \(conv1d\)"
+                           r"|scipy.signal is not allowed in question 1 \(conv1d\)"):
+            c.call(fn, np.arange(3.0), name=name)
+    assert np.convolve([1, 2], [1]).tolist() == [1, 2]  # restored afterwards
+    with pytest.raises(NotAllowed):
+        from cnnlab.course.checks._rules import enforce
+        with enforce({"numpy.convolve": "question 1"}):
+            np.convolve([1], [1])
 
 
 def test_checker_counts_and_reports(capsys):

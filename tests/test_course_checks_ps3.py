@@ -90,14 +90,22 @@ def test_model_checks():
         return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.ReLU(), torch.nn.Conv2d(8, 16, 3),
                                    torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(16 * 22 * 22, 10))
 
-    with pytest.raises(CheckFailed, match="Linear layers"):
+    with pytest.raises(CheckFailed, match="MaxPool2d twice"):
         ps3.check_model2(no_pool)
+
+    def with_softmax():
+        return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                   torch.nn.Conv2d(8, 16, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                   torch.nn.Flatten(), torch.nn.Linear(400, 10), torch.nn.Softmax(dim=1))
+
+    with pytest.raises(CheckFailed, match="outputs logits"):
+        ps3.check_model2(with_softmax)
 
     def bad_flatten():
         return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3),
                                    torch.nn.MaxPool2d(2), torch.nn.Linear(400, 10))
 
-    with pytest.raises(CheckFailed, match="flatten"):
+    with pytest.raises(CheckFailed, match="ReLU after each convolution"):
         ps3.check_model2(bad_flatten)
 
 
@@ -106,7 +114,8 @@ def test_hidden_model_test_catches_missing_relu(solved):
         return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 5), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3),
                                    torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(400, 10))
 
-    ps3.check_model2(no_relu)          # the visible check counts layers and parameters only
+    with pytest.raises(CheckFailed, match="ReLU after each convolution"):
+        ps3.check_model2(no_relu)
     with pytest.raises(AssertionError):
         _run(_cells()["q2_model2_test"].source, dict(solved, build_model2=no_relu))
 
@@ -114,6 +123,14 @@ def test_hidden_model_test_catches_missing_relu(solved):
 def test_accuracy_and_training_checks(solved):
     with pytest.raises(CheckFailed, match="argmax"):
         ps3.check_accuracy(lambda model, images, labels: 1.0)
+
+    def unscaled(model, images, labels):  # forgets the /255
+        x = torch.as_tensor(np.asarray(images), dtype=torch.float32).unsqueeze(1)
+        with torch.no_grad():
+            return float((model(x).argmax(1).numpy() == np.asarray(labels)).mean())
+
+    with pytest.raises(CheckFailed, match="divide the uint8 images by 255"):
+        ps3.check_accuracy(unscaled)
     untrained = solved["build_model2"]()
     with pytest.raises(CheckFailed, match="below 90%"):
         ps3.check_trained(untrained, solved["data"].val)

@@ -14,6 +14,24 @@ import numpy as np
 
 from ._core import Checker, CheckFailed, fmt
 
+#: the library rule of each question (see ``_rules``): these do the work the question asks for
+RULES = {
+    "q1_conv1d_test": ("question 1 (conv1d)", (
+        "numpy.convolve", "numpy.correlate", "numpy.lib.stride_tricks.sliding_window_view",
+        "scipy.signal", "scipy.ndimage", "torch", "cnnlab.convolve", "cnnlab.correlate",
+        "cnnlab.conv1d", "cnnlab.conv_matrix")),
+    "q2_output_size_test": ("question 2 (conv_output_size)", ("cnnlab.conv_output_size",)),
+    "q3_toeplitz_test": ("question 3 (toeplitz)", (
+        "scipy.linalg", "cnnlab.conv_matrix", "cnnlab.conv2d_matrix", "numpy.convolve")),
+    "q4_pmf_sum_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve")),
+    "q4_dice_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve")),
+    "q5_conv2d_test": ("question 5 (conv2d_valid)", (
+        "scipy.signal", "scipy.ndimage", "torch", "cnnlab.conv2d", "cnnlab.conv2d_matrix")),
+    "q5_edges_test": ("question 5 (conv2d_valid)", (
+        "scipy.signal", "scipy.ndimage", "torch", "cnnlab.conv2d", "cnnlab.conv2d_matrix")),
+    "q6_same_test": ("question 6 (same_padding)", ("cnnlab.same_padding",)),
+}
+
 __all__ = ["check_conv1d", "check_output_size", "check_toeplitz", "check_pmf_sum", "check_dice",
            "check_conv2d", "check_edges", "check_padding_numbers", "check_same_padding",
            "SEED_X", "SEED_H", "IMAGE", "PREWITT_VERTICAL"]
@@ -30,8 +48,6 @@ IMAGE = np.array([[3, 0, 1, 2, 7, 4],
                   [2, 4, 5, 2, 3, 9]])
 PREWITT_VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
 
-_FORBIDDEN_1D = ("convolve", "correlate", "fftconvolve", "oaconvolve", "cnnlab", "scipy", "torch",
-                 "sliding_window_view")
 
 
 def _reference_conv1d(x, h, padding, stride):
@@ -42,10 +58,7 @@ def check_conv1d(conv1d) -> None:
     """``conv1d(x, h, padding=0, stride=1)``: true convolution (flipped kernel) of the
     zero-padded signal, keeping every ``stride``-th output."""
     __tracebackhide__ = True
-    c = Checker("conv1d")
-    c.own_implementation(conv1d, _FORBIDDEN_1D, name="conv1d",
-                         hint="slide the flipped kernel along the padded signal with a loop; "
-                              "np.pad and np.dot (or * and .sum()) are fine")
+    c = Checker("conv1d", forbid=RULES["q1_conv1d_test"])
     cases = [
         (2, 1, [1 / 3, 1, 2, 2, 2, 2, 2, 2, 2, 5 / 3, 1],
          "P = 2 (the maximal padding, f - 1) and S = 1 give all n + f - 1 = 11 values: "
@@ -79,7 +92,7 @@ def check_conv1d(conv1d) -> None:
 def check_output_size(conv_output_size) -> None:
     """``conv_output_size(n, f, padding=0, stride=1)`` = floor((n + 2p - f) / s) + 1."""
     __tracebackhide__ = True
-    c = Checker("conv_output_size")
+    c = Checker("conv_output_size", forbid=RULES["q2_output_size_test"])
     cases = [((9, 3), dict(padding=2, stride=1), 11, "seed 003: (9 + 2*2 - 3)/1 + 1 = 11"),
              ((9, 3), dict(padding=0, stride=1), 7, "seed 003: (9 + 0 - 3)/1 + 1 = 7"),
              ((9, 3), dict(padding=1, stride=2), 5, "seed 003: (9 + 2*1 - 3)/2 + 1 = 5"),
@@ -102,10 +115,7 @@ def check_output_size(conv_output_size) -> None:
 def check_toeplitz(toeplitz) -> None:
     """``toeplitz(h, n)``: the (n + len(h) - 1) x n matrix T with T @ x == np.convolve(h, x)."""
     __tracebackhide__ = True
-    c = Checker("toeplitz")
-    c.own_implementation(toeplitz, ("convolution_matrix", "conv_matrix", "scipy", "cnnlab", "torch"),
-                         name="toeplitz", hint="start from np.zeros((n + len(h) - 1, n)) and write h "
-                                               "into each column, one row lower each time")
+    c = Checker("toeplitz", forbid=RULES["q3_toeplitz_test"])
     x = np.array([1.0, 2.0, 3.0])  # x0, x1, x2 of seed 003 §5.1.3
     got = c.call(toeplitz, x.copy(), 6, name="toeplitz")
     expected = np.zeros((8, 6))
@@ -126,7 +136,7 @@ def check_toeplitz(toeplitz) -> None:
 def check_pmf_sum(pmf_sum) -> None:
     """``pmf_sum(p, q)``: the pmf of X + Y for independent X ~ p, Y ~ q (dicts)."""
     __tracebackhide__ = True
-    c = Checker("pmf_sum")
+    c = Checker("pmf_sum", forbid=RULES["q4_pmf_sum_test"])
     half = Fraction(1, 2)
     coin = {0: half, 1: half}
     c.pmf(c.call(pmf_sum, dict(coin), dict(coin), name="pmf_sum"),
@@ -168,11 +178,7 @@ def check_dice(p_Z) -> None:
 def check_conv2d(conv2d_valid) -> None:
     """``conv2d_valid(image, kernel)``: 'valid' 2-D cross-correlation, the CNN convention."""
     __tracebackhide__ = True
-    c = Checker("conv2d_valid")
-    c.own_implementation(conv2d_valid, ("convolve", "correlate", "convolve2d", "correlate2d", "scipy",
-                                        "cnnlab", "torch", "sliding_window_view"),
-                         name="conv2d_valid", hint="two loops over the output positions; each output is "
-                                                   "(patch * kernel).sum()")
+    c = Checker("conv2d_valid", forbid=RULES["q5_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
     c.array(c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid"), [[-4, -4], [-4, -4]],
@@ -228,7 +234,7 @@ def check_padding_numbers(p_formula, pads_keep_6) -> None:
 def check_same_padding(same_padding) -> None:
     """``same_padding(n, f, stride=1)`` -> (before, after), the TensorFlow/Keras 'same' rule."""
     __tracebackhide__ = True
-    c = Checker("same_padding")
+    c = Checker("same_padding", forbid=RULES["q6_same_test"])
     for n, f, s, expected, hint in (
         (6, 3, 1, (1, 1), "stride 1: total f - 1 = 2, split evenly (the notes' p = (f - 1)/2 = 1)"),
         (6, 3, 2, (0, 1), "stride 2: the output is ceil(6/2) = 3; it needs (3 - 1)*2 + 3 = 7 inputs, "

@@ -11,6 +11,29 @@ import numpy as np
 
 from ._core import Checker, CheckFailed, fmt
 
+_CONV2D = ("numpy.convolve", "numpy.correlate", "scipy.signal", "scipy.ndimage", "torch",
+           "cnnlab.conv2d", "cnnlab.conv2d_matrix", "cnnlab.conv_output_size")
+#: the library rule of each question (see ``_rules``): these do the work the question asks for
+RULES = {
+    "q1_output_shape_test": ("question 1 (conv2d)", _CONV2D),
+    "q1_conv2d_test": ("question 1 (conv2d)", _CONV2D),
+    "q1_conv2d_strided_test": ("question 1 (conv2d)", _CONV2D),
+    "q2_matrix_test": ("question 2 (conv2d_matrix)", (
+        "scipy.linalg", "scipy.sparse", "cnnlab.conv2d_matrix", "cnnlab.conv_matrix")),
+    "q3_edges_test": ("question 3 (edge_maps)", _CONV2D),
+    "q3_compare_test": ("question 3 (edge_maps)", _CONV2D),
+    "q4_linear_test": ("question 4 (LTI)", (
+        "cnnlab.systems.check_linearity", "cnnlab.systems.check_time_invariance",
+        "cnnlab.systems.check_lti", "cnnlab.systems.respond_by_convolution",
+        "cnnlab.systems.impulse_response")),
+    "q4_invariant_test": ("question 4 (LTI)", (
+        "cnnlab.systems.check_linearity", "cnnlab.systems.check_time_invariance",
+        "cnnlab.systems.check_lti")),
+    "q4_predict_test": ("question 4 (LTI)", (
+        "numpy.convolve", "scipy.signal", "torch", "cnnlab.convolve",
+        "cnnlab.systems.respond_by_convolution", "cnnlab.systems.impulse_response")),
+}
+
 __all__ = ["check_output_shape", "check_conv2d_basic", "check_conv2d_strided", "check_conv2d_matrix",
            "check_matrix_counts", "check_edge_maps", "check_direction_spread", "check_most_isotropic",
            "check_is_linear", "check_is_time_invariant", "check_predict", "check_lti_boxes",
@@ -29,8 +52,6 @@ SCHARR_VERTICAL = np.array([[3, 0, -3], [10, 0, -10], [3, 0, -3]], dtype=float)
 #: the edge directions (degrees) of question 3b
 ANGLES = tuple(range(0, 91, 15))
 
-_FORBIDDEN_2D = ("convolve", "correlate", "convolve2d", "correlate2d", "fftconvolve", "scipy", "cnnlab",
-                 "torch", "sliding_window_view", "as_strided")
 
 
 def soft_edge(theta, size=31, width=0.7):
@@ -57,7 +78,7 @@ def _ref_conv2d(image, kernel, stride=1, padding=0, dilation=1):
 def check_output_shape(output_shape) -> None:
     """``output_shape(input_shape, kernel_shape, stride=1, padding=0, dilation=1)`` -> (rows, cols)."""
     __tracebackhide__ = True
-    c = Checker("output_shape")
+    c = Checker("output_shape", forbid=RULES["q1_output_shape_test"])
     cases = [
         (((6, 6), (3, 3)), {}, (4, 4), "seed 001: a 6x6 image and a 3x3 filter give (6 - 3 + 1) x (6 - 3 + 1)"),
         (((6, 6), (3, 3)), dict(padding=1), (6, 6), "seed 001: with p = 1, n + 2p - f + 1 = 6 ('same')"),
@@ -84,10 +105,7 @@ def check_output_shape(output_shape) -> None:
 def check_conv2d_basic(conv2d) -> None:
     """``conv2d(image, kernel, stride=1, padding=0, dilation=1)``: no stride or dilation yet."""
     __tracebackhide__ = True
-    c = Checker("conv2d (valid and padded)")
-    c.own_implementation(conv2d, _FORBIDDEN_2D, name="conv2d",
-                         hint="pad with np.pad, then two loops over the output positions; each output is "
-                              "(patch * kernel).sum() over the taps the kernel covers")
+    c = Checker("conv2d (valid and padded)", forbid=RULES["q1_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
     c.array(c.call(conv2d, image.copy(), kernel.copy(), name="conv2d"), [[-4, -4], [-4, -4]],
@@ -110,7 +128,7 @@ def check_conv2d_basic(conv2d) -> None:
 def check_conv2d_strided(conv2d) -> None:
     """``conv2d`` with stride, dilation and (rows, cols) pairs."""
     __tracebackhide__ = True
-    c = Checker("conv2d (stride, dilation, pairs)")
+    c = Checker("conv2d (stride, dilation, pairs)", forbid=RULES["q1_conv2d_strided_test"])
     image = np.arange(25.0).reshape(5, 5)
     c.array(c.call(conv2d, image.copy(), np.ones((3, 3)), stride=2, name="conv2d"), [[54, 72], [144, 162]],
             call="conv2d(arange(25).reshape(5, 5), ones((3, 3)), stride=2)",
@@ -131,9 +149,7 @@ def check_conv2d_strided(conv2d) -> None:
 def check_conv2d_matrix(conv2d_matrix) -> None:
     """``conv2d_matrix(kernel, input_shape)``: M with M @ x.ravel() == conv2d(x, kernel).ravel()."""
     __tracebackhide__ = True
-    c = Checker("conv2d_matrix")
-    c.own_implementation(conv2d_matrix, ("convolution_matrix", "scipy", "cnnlab", "torch"),
-                         name="conv2d_matrix", hint="start from zeros and write the kernel's entries into each row")
+    c = Checker("conv2d_matrix", forbid=RULES["q2_matrix_test"])
     w = np.array([[1.0, 2.0], [3.0, 4.0]])
     M = np.asarray(c.call(conv2d_matrix, w.copy(), (3, 3), name="conv2d_matrix"), dtype=float)
     c.equal(M.shape, (4, 9), call="conv2d_matrix([[1, 2], [3, 4]], (3, 3)).shape",
@@ -168,7 +184,7 @@ def check_matrix_counts(entries, nonzeros, distinct) -> None:
 def check_edge_maps(edge_maps) -> None:
     """``edge_maps(image, vertical)`` -> (gx, gy, magnitude), 'same' size (padding 1)."""
     __tracebackhide__ = True
-    c = Checker("edge_maps")
+    c = Checker("edge_maps", forbid=RULES["q3_edges_test"])
     step = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=float)
     got = c.call(edge_maps, step.copy(), PREWITT_VERTICAL.copy(), name="edge_maps")
     if not (isinstance(got, (tuple, list)) and len(got) == 3):
@@ -190,7 +206,7 @@ def check_edge_maps(edge_maps) -> None:
 def check_direction_spread(direction_spread) -> None:
     """``direction_spread(vertical)``: std / mean of the peak gradient magnitude over ANGLES."""
     __tracebackhide__ = True
-    c = Checker("direction_spread")
+    c = Checker("direction_spread", forbid=RULES["q3_compare_test"])
     got = c.call(direction_spread, PREWITT_VERTICAL.copy(), name="direction_spread")
     if isinstance(got, bool) or not isinstance(got, (float, np.floating, int, np.integer)):
         raise CheckFailed(f"direction_spread should return a number, got {fmt(got)}")
@@ -222,9 +238,7 @@ def check_is_linear(is_linear) -> None:
     """``is_linear(system, n=32, trials=20, seed=0)`` -> bool."""
     __tracebackhide__ = True
     s = _boxes()
-    c = Checker("is_linear")
-    c.own_implementation(is_linear, ("check_linearity", "check_lti", "check_time_invariance"), name="is_linear",
-                         hint="draw random x1, x2, a1, a2 and compare O(a1 x1 + a2 x2) with a1 O(x1) + a2 O(x2)")
+    c = Checker("is_linear", forbid=RULES["q4_linear_test"])
     for system, expected, hint in (
         (s.echo(3, 0.5), True, "an echo y(t) = x(t) + 0.5 x(t - 3) is linear"),
         (s.squarer(), False, "(a x)^2 is not a x^2: squaring is not linear"),
@@ -247,10 +261,7 @@ def check_is_time_invariant(is_time_invariant) -> None:
     """``is_time_invariant(system, n=32, shifts=(1, 2, 5), trials=5, seed=0)`` -> bool."""
     __tracebackhide__ = True
     s = _boxes()
-    c = Checker("is_time_invariant")
-    c.own_implementation(is_time_invariant, ("check_linearity", "check_lti", "check_time_invariance"),
-                         name="is_time_invariant",
-                         hint="delay x by tau (tau zeros in front), run the system, compare with y delayed by tau")
+    c = Checker("is_time_invariant", forbid=RULES["q4_invariant_test"])
     for system, expected, hint in (
         (s.echo(3, 0.5), True, "the echo does the same thing at every time"),
         (s.squarer(), True, "squaring each sample does not depend on t: time invariant (but not linear)"),
@@ -265,9 +276,7 @@ def check_predict(predict) -> None:
     """``predict(system, x)``: the output of an LTI system from its impulse response alone."""
     __tracebackhide__ = True
     s = _boxes()
-    c = Checker("predict")
-    c.own_implementation(predict, ("convolve", "respond_by_convolution", "impulse_response", "scipy", "torch"),
-                         name="predict", hint="measure h = system(delta), then y(t) = sum over tau of x(tau) h(t - tau)")
+    c = Checker("predict", forbid=RULES["q4_predict_test"])
     x = np.array([1.0, -2.0, 0.5, 3.0, 0.0, -1.0, 2.0, 1.0])
     for system in (s.echo(2, 0.5), s.lowpass(0.4)):
         c.array(c.call(predict, system, x.copy(), name="predict"), system(x), call=f"predict({system.name}, x)",

@@ -14,6 +14,11 @@ import numpy as np
 
 from ._core import Checker, CheckFailed, fmt
 
+#: the library rule of each question (see ``_rules``): model2 is what question 2 asks you to build
+RULES = {
+    "q2_model2_test": ("question 2 (build_model2)", ("cnnlab.nn.model2", "cnnlab.nn.models.model2")),
+}
+
 __all__ = ["TARGET_ACCURACY", "STATEMENTS", "LENET_LAYERS", "check_counting", "check_lenet_table",
            "check_dense_head", "check_receptive_field", "check_model2", "check_accuracy", "check_trained",
            "check_explanation"]
@@ -149,10 +154,23 @@ def check_model2(build_model2) -> None:
     """``build_model2()`` -> a torch module matching seed 003's description."""
     __tracebackhide__ = True
     torch = _torch()
-    c = Checker("build_model2")
+    c = Checker("build_model2", forbid=RULES["q2_model2_test"])
     model = c.call(build_model2, name="build_model2")
     if not isinstance(model, torch.nn.Module):
-        raise CheckFailed(f"build_model2() should return a torch.nn.Module, got {type(model).__name__}")
+        kind = getattr(model, "type_name", type(model).__name__)
+        raise CheckFailed(f"build_model2() should return a torch.nn.Sequential of standard torch.nn "
+                          f"layers, got {kind}")
+    layers = [type(m).__name__ for m in model.modules() if not list(m.children())]
+    expected = ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    if layers != expected:
+        if "Softmax" in layers or "LogSoftmax" in layers:
+            hint = ("model2 ends with the Linear layer: it outputs logits, and the loss "
+                    "(cross-entropy) applies the softmax itself; remove the Softmax")
+        elif layers.count("ReLU") < 2:
+            hint = "model2 has a ReLU after each convolution (before its max-pool)"
+        else:
+            hint = "Conv2d, ReLU, MaxPool2d twice, then Flatten and one Linear layer"
+        raise CheckFailed(f"build_model2() has the layers {layers}\n  expected: {expected}\n  hint: {hint}")
     x = torch.zeros(3, 1, 28, 28)
     try:
         with torch.no_grad():
@@ -182,17 +200,29 @@ def check_accuracy(accuracy) -> None:
     torch = _torch()
     c = Checker("accuracy")
 
-    class Fixed(torch.nn.Module):  # predicts the column of the brightest pixel among the first 10 of row 0
-        def forward(self, x):
-            return x[:, 0, 0, :10].float()
+    def pixel_reader(bias7=0.0):
+        # class j scores the pixel (0, j) of the image; class 7 also gets a fixed bias
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+        with torch.no_grad():
+            model[1].weight.zero_()
+            model[1].weight[torch.arange(10), torch.arange(10)] = 1.0
+            model[1].bias.zero_()
+            model[1].bias[7] = bias7
+        return model.eval()
 
     images = np.zeros((4, 28, 28), dtype=np.uint8)
     images[np.arange(4), 0, [3, 1, 4, 1]] = 255
     labels = np.array([3, 1, 4, 7])
-    got = c.call(accuracy, Fixed(), images, labels, name="accuracy")
+    got = c.call(accuracy, pixel_reader(), images, labels, name="accuracy")
     c.close(float(got), 0.75, call="accuracy(model, images, labels) with 3 of 4 right",
             hint="the predicted class is the argmax of the model's 10 scores; compare with the labels and "
                  "average")
+    got = c.call(accuracy, pixel_reader(bias7=2.0), images, labels, name="accuracy")
+    hint = "the predicted class is the argmax of the scores for the pixels scaled to [0, 1]"
+    if isinstance(got, (float, int, np.floating)) and abs(float(got) - 0.75) < 1e-9:
+        hint = ("the model was trained on pixels scaled to [0, 1]: divide the uint8 images by 255 "
+                "before calling it (here a bias of 2 on class 7 beats a pixel of 1, not one of 255)")
+    c.close(float(got), 0.25, call="accuracy(model with a bias of 2 on class 7, images, labels)", hint=hint)
     c.done()
 
 

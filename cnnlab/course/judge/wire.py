@@ -192,6 +192,9 @@ def encode(value, _depth: int = 0):
         return {"$": "remote", "expr": value.expr}
     if isinstance(value, Ref):
         return {"$": "ref", "name": value.name}
+    recipe = getattr(value, "__cnnlab_remote__", None)
+    if isinstance(recipe, str):
+        return {"$": "remote", "expr": recipe}
     ref = getattr(type(value), "__cnnlab_ref__", None)
     if ref is not None and isinstance(getattr(value, "name", None), str):
         return {"$": "ref", "name": value.name}
