@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--memory", default=None, help="memory cap per kernel, e.g. 4G or 1500M (config: 4G)")
     g.add_argument("--no-feedback", action="store_true", help="skip generating feedback")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="grade WITHOUT the bubblewrap sandbox (a machine without it, e.g. macOS): "
+                        "student code can then read and write whatever you can")
 
     z = sub.add_parser("bundle", help="zip the student distribution and prove it holds no solutions")
     z.add_argument("--output", type=pathlib.Path, default=None, help="default: dist/cnnlab-student.zip")
@@ -77,7 +80,7 @@ def _cmd_grade(args) -> int:
     run = grade(_root(args), args.assignment, students=args.student, force=args.force,
                 workers=args.workers, timeout=args.timeout, memory=args.memory,
                 feedback=not args.no_feedback, progress=not args.no_progress,
-                log=lambda msg: print(msg, flush=True))
+                sandbox=not args.no_sandbox, log=lambda msg: print(msg, flush=True))
     print(format_run(run))
     return 0 if all(r.status != "error" for r in run.results) else 1
 

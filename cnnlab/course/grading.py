@@ -16,6 +16,7 @@ A submission is graded again only when its files or the assignment's source chan
 from __future__ import annotations
 
 import concurrent.futures as cf
+from concurrent.futures.process import BrokenProcessPool
 import dataclasses
 import hashlib
 import json
@@ -85,6 +86,17 @@ def _save_state(layout, assignment, state) -> None:
     os.replace(tmp, path)
 
 
+#: what ``--no-sandbox`` gives up (printed at the start of such a run)
+UNPROTECTED = """\
+WARNING: grading WITHOUT the sandbox (--no-sandbox). Student code runs as you, so it can:
+  - read everything you can: solutions/, the gradebook, the grading secret, other students' work;
+  - write everything you can: the gradebook, other students' files, your Python environment;
+  - start programs and leave processes running after grading; use the network.
+Verdicts are still computed outside the student's kernel (no forged scores through the
+checks), memory/time/output limits still apply. Grade in a container or VM, or as an
+unprivileged user, when bubblewrap is not available."""
+
+
 def secret_path(root: pathlib.Path) -> pathlib.Path:
     """The course's grading secret: in the instructors' course directory, never released."""
     return root / ".cnnlab" / "grading-secret"
@@ -138,7 +150,10 @@ def _feedback_chunk(root: str, overrides: dict, assignment: str, students: list[
     """Feedback for several students in ONE nbgrader run (the HTML templates are compiled
     once per run, half the cost of one student's feedback): nbgrader is pointed at a
     folder holding links to just these students' autograded submissions. It only reads
-    the gradebook, so workers can do this side by side."""
+    the gradebook, so workers can do this side by side.
+
+    nbgrader writes into a private folder; each file is scanned (:func:`scan_feedback`)
+    before it is moved into ``feedback/``. A file that fails the scan is not written."""
     import re
 
     from .course import load_config
@@ -146,16 +161,70 @@ def _feedback_chunk(root: str, overrides: dict, assignment: str, students: list[
     _quiet()
     view = pathlib.Path(tempfile.mkdtemp(prefix="feedback-", dir=base))
     for student in students:
-        (view / student).mkdir()
-        (view / student / assignment).symlink_to(pathlib.Path(root) / "autograded" / student / assignment)
+        (view / "in" / student).mkdir(parents=True)
+        (view / "in" / student / assignment).symlink_to(pathlib.Path(root) / "autograded" / student / assignment)
     config = load_config(pathlib.Path(root), **overrides)
-    config.CourseDirectory.autograded_directory = str(view)
+    config.CourseDirectory.autograded_directory = str(view / "in")
+    config.CourseDirectory.feedback_directory = str(view / "out")
     result = make_api(pathlib.Path(root), config).generate_feedback(assignment, force=True)
     log = result.get("log", "") + result.get("error", "")
     failed = set(re.findall(r"error processing assignment '[^']*' for student '([^']*)'", log))
     if not result.get("success") and not failed:
         failed = set(students)
-    return {"students": students, "failed": sorted(failed), "error": log[-2000:] if failed else ""}
+    leaked: dict[str, list[str]] = {}
+    protected = _protected(pathlib.Path(root), config, assignment)
+    secret = secret_path(pathlib.Path(root))
+    for student in students:
+        if student in failed:
+            continue
+        made = view / "out" / student / assignment
+        found = []
+        for path in sorted(made.rglob("*")) if made.is_dir() else []:
+            if path.is_file():
+                found += scan_feedback(path.read_bytes(), protected, secret, f"{student}/{path.name}")
+        if found:
+            leaked[student] = found
+            continue
+        dest = pathlib.Path(root) / "feedback" / student / assignment
+        if dest.exists():
+            rmtree(dest)
+        if made.is_dir():
+            copytree(made, dest)
+    return {"students": students, "failed": sorted(failed), "error": log[-2000:] if failed else "",
+            "leaked": leaked}
+
+
+def _protected(root: pathlib.Path, config, assignment: str) -> dict[str, str]:
+    """Hidden-test lines of the assignment's source notebooks (for the feedback scan)."""
+    import nbformat
+
+    from . import leaks
+
+    source = root / config.CourseDirectory.source_directory / assignment
+    protected: dict[str, str] = {}
+    for nb_path in sorted(source.glob("*.ipynb")):
+        for line, kind in leaks.protected_lines(nbformat.read(nb_path, as_version=4)).items():
+            if kind == "hidden test":
+                protected[line] = kind
+    return protected
+
+
+def scan_feedback(data: bytes, protected: dict[str, str], secret: pathlib.Path, where: str) -> list[str]:
+    """What a feedback file must not contain: hidden-test lines, the solution/hidden-test
+    delimiters, the course's grading secret. Returns the findings (empty: clean)."""
+    from . import leaks
+
+    text = data.decode("utf-8", errors="replace")
+    # (a student's own notebook may show "### BEGIN SOLUTION": that is no secret)
+    found = [str(leak) for leak in leaks.scan_html(text, protected, where)
+             if leak.kind == "hidden test" or "HIDDEN" in leak.line]
+    try:
+        key = secret.read_bytes()
+    except OSError:
+        key = b""
+    if key and (key in data or key.hex() in text or key.hex().upper() in text):
+        found.append(f"{where}: the grading secret")
+    return found
 
 
 # -- parent side ------------------------------------------------------------------
@@ -227,8 +296,14 @@ def submitted_students(layout: Layout, assignment: str) -> list[str]:
 def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, force: bool = False,
           workers: int | None = None, timeout: int | None = None, memory: str | None = None,
           feedback: bool = True, export: bool = True, progress: bool = True,
-          log=print) -> GradeRun:
-    """Autograde new or changed submissions under ``submitted/`` (see the module doc)."""
+          sandbox: bool = True, log=print) -> GradeRun:
+    """Autograde new or changed submissions under ``submitted/`` (see the module doc).
+
+    Every kernel runs in the bubblewrap sandbox; without it (``sandbox=False``, the CLI's
+    ``--no-sandbox``) grading runs only when asked explicitly, and says what is then
+    unprotected. Raises :class:`~cnnlab.course.judge.sandbox.SandboxUnavailable` when the
+    sandbox is required but cannot be built here.
+    """
     from .export import export_scores
 
     start = time.perf_counter()
@@ -238,6 +313,16 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
         overrides["Execute.timeout"] = int(timeout)
     if memory is not None:
         overrides["GradingExecute.memory_limit"] = str(memory)
+    from .judge import sandbox as _sandbox
+    if sandbox:
+        if not _sandbox.available():
+            raise _sandbox.SandboxUnavailable(
+                "cannot grade safely: " + _sandbox.why_unavailable() + ". Install bubblewrap "
+                "(Debian/Ubuntu: apt-get install bubblewrap), or run with --no-sandbox to grade "
+                "without it at your own risk.")
+    else:
+        overrides["GradingExecute.sandbox"] = False
+        log(UNPROTECTED)
     from .course import load_config
     api = make_api(root, load_config(root, **overrides))
     layout = Layout.from_api(api)
@@ -330,31 +415,89 @@ def _grade_batch(api, layout, name, todo, workers, overrides, ctx, progress,
         snapshot = pathlib.Path(base) / "gradebook-snapshot.db"
         _sqlite_snapshot(layout.db_url, snapshot)
         n = min(workers, len(todo))
-        with cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init,
-                                    initargs=(base, str(layout.root), str(snapshot), overrides)) as pool:
-            futures = {pool.submit(_autograde_one, str(layout.submitted / s / name), s, name,
-                                   str(release_dir), expected): s for s in todo}
-            for fut in _progress(cf.as_completed(futures), len(futures), f"autograde {name}", progress):
-                out.append(_collect(api, layout, name, futures[fut], fut))
-                remember(out[-1])
-            ok = [r.student for r in out if r.status == "graded"]
-            if feedback and ok:
-                by_student = {r.student: r for r in out}
-                chunks = _feedback_chunks(ok, n)
+        initargs = (base, str(layout.root), str(snapshot), overrides)
+
+        def job(student):
+            return (_autograde_one, str(layout.submitted / student / name), student, name,
+                    str(release_dir), expected)
+
+        bar = _bar(len(todo), f"autograde {name}", progress)
+        for student, outcome in _run_all(todo, job, n, ctx, initargs):
+            if isinstance(outcome, BrokenProcessPool):
+                out.append(GradeResult(student, name, "error", error=(
+                    "this submission stopped its grading worker (the worker process died while "
+                    "grading it, twice); the worker was replaced and the rest of the class was "
+                    "graded")))
+            else:
+                out.append(_collect(api, layout, name, student, outcome))
+            remember(out[-1])
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        ok = [r.student for r in out if r.status == "graded"]
+        if feedback and ok:
+            by_student = {r.student: r for r in out}
+            chunks = _feedback_chunks(ok, n)
+            bar = _bar(len(ok), f"feedback  {name}", progress)
+            with cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_quiet) as pool:
                 futures = [pool.submit(_feedback_chunk, str(layout.root), overrides, name, chunk, base)
                            for chunk in chunks]
-                bar = _bar(len(ok), f"feedback  {name}", progress)
                 for fut in cf.as_completed(futures):
                     r = fut.result()
                     for student in r["failed"]:
                         res = by_student[student]
                         res.status, res.error = "error", "feedback failed: " + r["error"]
                         remember(res)  # so the next run tries again
+                    for student, found in r["leaked"].items():
+                        res = by_student[student]
+                        res.status = "error"
+                        res.error = ("FEEDBACK WITHHELD: it would have shown what students must not "
+                                     "see: " + "; ".join(found[:5]))
+                        remember(res)
                     if bar is not None:
                         bar.update(len(r["students"]))
-                if bar is not None:
-                    bar.close()
+            if bar is not None:
+                bar.close()
     return out
+
+
+def _run_all(students, job, n, ctx, initargs):
+    """Yield ``(student, result or exception)`` for every student, whatever a submission
+    does to its worker process.
+
+    All run in one pool of ``n`` workers. If a worker dies, the pool breaks and every
+    unfinished submission's future fails with it, without saying which one did it; those
+    are then graded again one per fresh single-worker pool (``n`` at a time), so the one
+    that kills its worker again is named, and every other one is graded.
+    """
+    unfinished = []
+    with cf.ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=initargs) as pool:
+        futures = {pool.submit(*job(s)): s for s in students}
+        for fut in cf.as_completed(futures):
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                unfinished.append(futures[fut])
+                continue
+            except Exception as exc:
+                yield futures[fut], exc
+                continue
+            yield futures[fut], result
+    if not unfinished:
+        return
+
+    def alone(student):
+        try:
+            with cf.ProcessPoolExecutor(1, mp_context=ctx, initializer=_worker_init,
+                                        initargs=initargs) as solo:
+                return student, solo.submit(*job(student)).result()
+        except BaseException as exc:  # noqa: BLE001 - reported as this submission's error
+            return student, exc
+
+    with cf.ThreadPoolExecutor(n) as threads:
+        for item in threads.map(alone, sorted(unfinished)):
+            yield item
 
 
 def _feedback_chunks(students: list[str], workers: int, most: int = 8) -> list[list[str]]:
@@ -378,11 +521,9 @@ def _feedback_chunks(students: list[str], workers: int, most: int = 8) -> list[l
     return chunks
 
 
-def _collect(api, layout, name, student, fut) -> GradeResult:
-    try:
-        r = fut.result()
-    except Exception as exc:  # the worker process itself died
-        return GradeResult(student, name, "error", error=f"grader worker failed: {exc!r}")
+def _collect(api, layout, name, student, r: dict) -> GradeResult:
+    if isinstance(r, BaseException):  # the grading itself raised
+        return GradeResult(student, name, "error", error=f"grader worker failed: {r!r}")
     if not r["success"]:
         return GradeResult(student, name, "error", notes=r["notes"], error=r["error"], seconds=r["seconds"])
     try:

@@ -28,6 +28,8 @@ import shutil
 import subprocess
 import sys
 
+from ..course import CourseError
+
 __all__ = ["SandboxUnavailable", "bwrap_path", "available", "wrap", "STUDENT_HOME"]
 
 #: where the submission's scratch directory appears inside the sandbox
@@ -38,7 +40,7 @@ STUDENT_HOME = "/home/student"
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts", "mime.types")
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(CourseError):
     """bubblewrap is missing or cannot create namespaces on this machine."""
 
 
