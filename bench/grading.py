@@ -6,7 +6,7 @@
    * raw: ``nbclient`` executes the notebook that autograding executes (the solved
      release with the hidden tests back in), plain ``python3`` kernel;
    * nbgrader: ``NbGraderAPI.autograde`` of one submission (sanitize, execute in the
-     capped grading kernel, save grades) — goal: at most 1.5x raw;
+     sandboxed grading kernel with the trusted judge, save grades) — goal: at most 1.5x raw;
    * cnnlab: what one ``cnnlab-course grade`` worker does per submission (copy, intake,
      nbgrader autograde in its private course) plus the parent recording the grades.
 2. A class of ``--students`` submissions graded with ``cnnlab.course.grading.grade``
@@ -17,6 +17,9 @@
    alternated); a speed-up is the median of the rounds' ratios. Each round also times two
    processes of pure CPU work against one: the ceiling the machine allowed at that moment
    (a shared VM's neighbours lower it).
+
+3. The sandbox's own start-up cost: a bare interpreter and a grading kernel (until it
+   answers), each with and without bubblewrap.
 
 Timings depend on the machine's load; compare the ratios within one run.
 """
@@ -61,6 +64,9 @@ def _course(base: pathlib.Path, students: int):
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in tests and cell.metadata["nbgrader"].get("locked"):
             cell.source = tests[gid]
+    # the hidden tests' `grader` (secret-seeded inputs), here with a fixed seed
+    executed.cells.insert(0, nbformat.v4.new_code_cell(
+        "from cnnlab.course.judge.link import GraderAPI\ngrader = GraderAPI(0, local_ns=globals())"))
     return api, executed
 
 
@@ -111,6 +117,68 @@ def per_submission(base: pathlib.Path, repeats: int) -> None:
           f"[{m_nbg:5.2f} s  {m_nbg / m_raw:4.2f}x]   (goal <= 1.5x)")
     print(f"  cnnlab worker + record        {t_ours:6.2f} s   {t_ours / t_raw:4.2f}x raw   "
           f"[{m_ours:5.2f} s  {m_ours / m_raw:4.2f}x]")
+
+
+def sandbox_startup(repeats: int) -> None:
+    """What the bubblewrap sandbox costs on its own: a bare interpreter, and a grading
+    kernel until it answers, with and without the sandbox (medians, interleaved)."""
+    import subprocess
+
+    from jupyter_client.manager import start_new_kernel  # noqa: F401 (imports warm)
+
+    from cnnlab.course.judge import sandbox
+    from cnnlab.course.kernel import GradingKernelManager, _make_dirs
+
+    if not sandbox.available():
+        print(f"sandbox start-up: not measured ({sandbox.why_unavailable()})")
+        return
+    import nbformat
+
+    def interpreter(wrapped):
+        dirs = _make_dirs(nbformat.v4.new_notebook(), "bench")
+        cmd = [sys.executable, "-I", "-S", "-c", "pass"]
+        if wrapped:
+            cmd = sandbox.wrap(cmd, scratch=dirs["scratch"], private=dirs["private"])
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        elapsed = time.perf_counter() - start
+        os.close(dirs["channel_fd"])
+        shutil.rmtree(dirs["scratch"]), shutil.rmtree(dirs["private"])
+        return elapsed
+
+    def kernel(wrapped):
+        dirs = _make_dirs(nbformat.v4.new_notebook(), "bench")
+        km = GradingKernelManager(kernel_name="python3")
+        km.private, km.transport = dirs["private"], "ipc"
+        km.ip = os.path.join(dirs["private"], "ipc")
+        km.connection_file = os.path.join(dirs["private"], "kernel.json")
+        km.scratch = dirs["scratch"] if wrapped else None
+        start = time.perf_counter()
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        elapsed = time.perf_counter() - start
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        os.close(dirs["channel_fd"])
+        shutil.rmtree(dirs["scratch"]), shutil.rmtree(dirs["private"])
+        return elapsed
+
+    samples = {k: [] for k in ("python", "python in bwrap", "kernel", "kernel in bwrap")}
+    for _ in range(max(repeats, 3)):
+        samples["python"].append(interpreter(False))
+        samples["python in bwrap"].append(interpreter(True))
+        samples["kernel"].append(kernel(False))
+        samples["kernel in bwrap"].append(kernel(True))
+    med = {k: statistics.median(v) for k, v in samples.items()}
+    print("sandbox start-up (median):")
+    print(f"  python -c pass                {med['python'] * 1000:6.0f} ms")
+    print(f"  the same in bwrap             {med['python in bwrap'] * 1000:6.0f} ms   "
+          f"(+{(med['python in bwrap'] - med['python']) * 1000:.0f} ms)")
+    print(f"  grading kernel ready          {med['kernel'] * 1000:6.0f} ms")
+    print(f"  grading kernel ready in bwrap {med['kernel in bwrap'] * 1000:6.0f} ms   "
+          f"(+{(med['kernel in bwrap'] - med['kernel']) * 1000:.0f} ms)")
 
 
 def _spin(seconds: float) -> float:
@@ -202,6 +270,7 @@ def main(argv=None) -> None:
         counts = sorted({1, len(os.sched_getaffinity(0)), default})
         throughput(pathlib.Path(tmp) / "b", args.students, counts, default, args.rounds)
         per_submission(pathlib.Path(tmp) / "a", args.repeats)
+        sandbox_startup(args.repeats)
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

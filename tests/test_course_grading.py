@@ -106,9 +106,12 @@ def _submissions(root: pathlib.Path) -> dict:
     dup.cells.append(copy.deepcopy(_cell(dup, "q1_conv1d_test")))
     dup_json = json.loads(dump(dup))  # keep the duplicated cell id (nbformat would renumber it)
     subs["h_duplicate_ids"] = ({"ps1.ipynb": json.dumps(dup_json)}, FULL)
-    # leaves a process behind, and code that must not reach the grader's IPython history
-    spawn = ('import subprocess  # cnnlab-history-marker\n'
-             'child = subprocess.Popen(["sleep", "600"])\nprint("child pid", child.pid)\n')
+    # leaves a process behind (a new program cannot even start: execve is refused), and
+    # code that must not reach the grader's IPython history
+    spawn = ('import os, time  # cnnlab-history-marker\n'
+             'if os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n    os._exit(0)\n'
+             'try:\n    import subprocess\n    subprocess.Popen(["sleep", "600"])\n'
+             'except PermissionError as exc:\n    print("no new programs:", exc)\n')
     subs["h_spawn"] = ({"ps1.ipynb": dump(_with(solution, "q1_conv1d", spawn + _cell(solution, "q1_conv1d").source))},
                        FULL)
     widget = copy.deepcopy(solution)
@@ -210,12 +213,16 @@ def test_grading_kernels_leave_nothing_behind(graded):
 
     root, _, _ = graded
     out = "".join(o.get("text", "") for o in _cell(_autograded(root, "h_spawn"), "q1_conv1d").outputs)
-    pid = int(out.split("child pid")[1].split()[0])
-    try:
-        cmdline = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        cmdline = b""
-    assert b"sleep" not in cmdline, f"the submission's child process {pid} outlived grading"
+    assert "no new programs: [Errno 1] Operation not permitted" in out
+    survivors = []
+    for proc in pathlib.Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"cnnlab-k-" in cmdline or b"cnnlab-s-" in cmdline:  # a grading kernel's files
+            survivors.append(cmdline)
+    assert not survivors, f"grading kernels (or their children) outlived grading: {survivors[:3]}"
     history = pathlib.Path(os.environ["IPYTHONDIR"]) / "profile_default" / "history.sqlite"
     assert not history.exists() or b"cnnlab-history-marker" not in history.read_bytes()
 

@@ -3,6 +3,7 @@ submission intake, sizes, authoring helper, root discovery and the CLI's errors.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -199,6 +200,30 @@ def test_grading_kernel_command_is_sandboxed():
     assert cmd[:2] == [sys.executable, "-I"] and cmd[3].endswith("_sandbox.py")
     assert cmd[4:9] == ["--memory", str(2**30), "--fsize", str(2**20), "--"]
     assert "ipykernel_launcher" in " ".join(cmd[9:])
+
+
+def test_grading_kernel_runs_in_bubblewrap(tmp_path):
+    from cnnlab.course.judge import sandbox
+
+    km = GradingKernelManager(kernel_name="python3", memory_limit=2**30)
+    km.scratch, km.private = str(tmp_path / "s"), str(tmp_path / "k")
+    km.connection_file = str(tmp_path / "k" / "kernel.json")
+    cmd = km.format_kernel_cmd()
+    if sandbox.bwrap_path() is None:
+        pytest.skip("no bwrap")
+    assert cmd[0] == sandbox.bwrap_path()
+    for flag in ("--unshare-all", "--die-with-parent", "--clearenv"):
+        assert flag in cmd
+    assert cmd[cmd.index("--cap-drop") + 1] == "ALL"
+    i = cmd.index("--bind")
+    assert cmd[i:i + 3] == ["--bind", km.scratch, "/home/student"]
+    assert ["--bind", km.private, km.private] == cmd[i + 3:i + 6]
+    assert "--ro-bind" in cmd and "--bind" not in cmd[:i]        # all else read-only
+    inner = cmd[cmd.index("--") + 1:]
+    assert inner[3].endswith("_sandbox.py") and "--quiet" in inner
+    import cnnlab
+    assert str(ROOT) not in [cmd[j + 1] for j, a in enumerate(cmd) if a == "--ro-bind"]  # not the course
+    assert os.path.dirname(cnnlab.__file__) in cmd
 
 
 def test_sandbox_applies_limits():
