@@ -32,7 +32,8 @@ EXCLUDE = ("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", ".DS_Stor
            "*.sqlite", ".git*", "*.orig", "*.rej", "*~")
 #: top-level names that must never reach students
 FORBIDDEN_TOP = ("solutions", "source", "release", "submitted", "autograded", "feedback",
-                 "exports", "tests", "bench", "nbgrader_config.py", "gradebook.db", ".ci")
+                 "exports", "tests", "bench", "nbgrader_config.py", "gradebook.db", ".ci",
+                 ".cnnlab")  # .cnnlab/grading-secret seeds the hidden tests' inputs
 PREFIX = "cnnlab-student"
 
 

@@ -1,8 +1,20 @@
-"""Grading kernels that a hostile notebook cannot take down with it.
+"""Grading kernels that a hostile notebook can neither escape, fool nor take down.
 
 nbgrader executes each submission with :class:`GradingExecute` (configured in the
 repository's ``nbgrader_config.py``), a drop-in replacement for nbgrader's ``Execute``:
 
+* every kernel runs in the bubblewrap sandbox of :mod:`cnnlab.course.judge.sandbox`
+  (its own namespaces, a read-only system, a scratch directory holding a copy of the
+  notebook and nothing else); grading refuses to start without it unless ``sandbox`` is
+  False (``cnnlab-course grade --no-sandbox``);
+* graded test cells are not executed in the kernel: :class:`cnnlab.course.judge.link.Judge`
+  runs the source notebook's test cell in this (trusted) process, fetching the student's
+  values and calling the student's functions in the kernel as plain data; the verdict
+  becomes the cell's output (a stream on success, an error on failure), which is what
+  nbgrader's ``SaveAutoGrades`` scores. What the student's code prints while it is
+  checked is not part of the verdict;
+* before the notebook, the kernel gets the assignment's library rule and a seccomp filter
+  that refuses ``execve`` (:mod:`cnnlab.course.judge.collector`);
 * every kernel starts under :mod:`cnnlab.course._sandbox`, which caps its address space
   (``memory_limit``) and the size of files it writes (``file_size_limit``) and pins the
   math libraries to one thread, so a memory bomb raises ``MemoryError`` in that cell;
@@ -109,6 +121,15 @@ class GradingKernelManager(AsyncKernelManager):
             from .judge import sandbox
             cmd = sandbox.wrap(cmd, scratch=self.scratch, private=self.private)
         return cmd
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None and self.scratch is not None:
+            # interrupt over the control channel: a SIGINT to the process group would also
+            # reach bubblewrap's own processes, which die of it (and the kernel with them)
+            spec.interrupt_mode = "message"
+        return spec
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         # jupyter_client checks every 100 ms whether a stopped kernel has exited; a killed
@@ -282,10 +303,15 @@ class GradingExecute(Execute):
                 "checks and was interrupted (an endless loop? a very slow computation?)")))
             return
         except KernelGone as exc:
-            cell.outputs.append(_error_output("KernelDied", (
-                "the kernel died while the grader ran your code for these checks (it crashed, "
-                "ran out of memory, or the code ended the process, e.g. with os._exit)"
-                + (f"; {exc}" if str(exc) else "") + ".")))
+            if str(exc) == "timeout":
+                cell.outputs.append(_error_output("CellTimeoutError", (
+                    f"your code ran past the grader's limit of {self.timeout} s for these checks "
+                    "and did not stop when interrupted, so its kernel was killed")))
+            else:
+                cell.outputs.append(_error_output("KernelDied", (
+                    "the kernel died while the grader ran your code for these checks (it crashed, "
+                    "ran out of memory, or the code ended the process, e.g. with os._exit)"
+                    + (f"; {exc}" if str(exc) else "") + ".")))
             self._recover(index, cell)
             return
         if verdict.passed:
@@ -312,7 +338,7 @@ class GradingExecute(Execute):
                 pass
             reply = run_sync(self._async_await_reply)(msg_id, time.monotonic() + 5)
             if reply is None:
-                raise KernelGone("it did not stop when interrupted after the time limit, so it was killed")
+                raise KernelGone("timeout")
             raise JudgeTimeout()
         answer = read_answer(self._dirs["channel_fd"], rid)
         if answer is None:
