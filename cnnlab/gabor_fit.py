@@ -132,7 +132,9 @@ def fit_gabor(filt):
     GaborFit
         ``theta`` in [0, π), ``omega`` > 0, ``phi`` in (−π, π], ``alpha, beta`` > 0,
         ``amplitude`` > 0, the centre ``x0, y0`` (pixels from the middle), and
-        ``correlation`` in [0, 1]; ``fit.kernel(k)`` is the fitted filter.
+        ``correlation`` in [0, 1]; ``fit.kernel(k)`` is the fitted filter. (θ and θ + π
+        with phase π − φ are the same filter, so a filter with θ = 0 may come back with
+        θ just below π.)
 
     Notes
     -----
@@ -196,7 +198,7 @@ def fit_gabor(filt):
     theta, omega, alpha, beta, x0, y0 = unpack(u)
     s, co = _pair(size, theta, omega, alpha, beta, x0, y0)
     _, a_, b_ = _project(f, s, co)
-    amplitude = float(math.hypot(a_, b_)) * norm
+    amplitude = float(math.hypot(a_, b_) * norm)
     phi = math.atan2(float(b_), float(a_))
     turns, theta = divmod(theta, math.pi)   # θ + π with phase π − φ is the same filter
     if int(turns) % 2:
@@ -222,9 +224,9 @@ def fit_gabors(filters):
 
     Examples
     --------
-    >>> bank = np.array([kernels.gabor(7, t, 1.0, 0.0, 0.1, 0.1) for t in (0.0, 1.0)])
+    >>> bank = np.array([kernels.gabor(7, t, 1.0, 0.0, 0.1, 0.1) for t in (0.5, 1.0)])
     >>> [round(fit.theta, 3) for fit in fit_gabors(bank)]
-    [0.0, 1.0]
+    [0.5, 1.0]
     """
     f = _as_array(filters, "filters", ndim=(3, 4), dtype=np.float64)
     if f.ndim == 4:
