@@ -163,7 +163,7 @@ def _sym_orth(w):
     return u @ vt
 
 
-def learn_filters(images, size=8, n_filters=32, *, method="ica", n_patches=20000, max_iter=200, tol=1e-5,
+def learn_filters(images, size=8, n_filters=32, *, method="ica", n_patches=20000, max_iter=200, tol=1e-4,
                   rng=None):
     r"""Learn ``n_filters`` first-layer filters from patches of ``images``.
 
