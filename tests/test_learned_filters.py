@@ -132,6 +132,18 @@ def test_pca_filters_are_the_leading_eigenvectors(photos):
     np.testing.assert_allclose(np.abs((f * top).sum(1)), 1, atol=1e-8)
 
 
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 3000), p=st.integers(1, 70), q=st.integers(1, 70))
+def test_blocked_products_are_the_plain_products(n, p, q):
+    """learn_filters multiplies in small row blocks (one BLAS thread); the result is a @ b."""
+    from cnnlab import natural
+
+    rng = np.random.default_rng(n * 10_000 + p * 100 + q)
+    a, b, c = rng.normal(size=(n, p)), rng.normal(size=(p, q)), rng.normal(size=(n, q))
+    np.testing.assert_allclose(natural._blocked(a, b), a @ b, rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(natural._blocked_gram(a, c), a.T @ c, rtol=1e-10, atol=1e-9)
+
+
 def test_learning_is_reproducible(photos):
     a = learn_filters(photos, size=6, n_filters=8, n_patches=3000, rng=7)
     b = learn_filters(photos, size=6, n_filters=8, n_patches=3000, rng=np.random.default_rng(7))
