@@ -7,7 +7,7 @@ Run:  .venv/bin/python bench/filters.py [--repeat R] [--size K] [--filters F]
    The same with numpy's plain products instead of cnnlab's small blocks, to show what
    the blocking buys on a shared machine (OpenBLAS threads spinning between products).
 2. ``cnnlab.gabor_fit.fit_gabors`` on the learned filters, timed; the median correlation
-   of the fits, next to that of as many random filters (the negative control).
+   of the fits, next to that of 16 random filters (the negative control, as lesson 04).
 3. The three together (learn, fit, random control), as lesson 04 runs them.
 
 Medians are printed; the machine's load average too, since on a shared machine the
@@ -66,7 +66,7 @@ def main():
         t, fits = _timed(lambda: fit_gabors(filters))
         fit.append(t)
         scores.append(float(np.median([f.correlation for f in fits])))
-        noise = np.random.default_rng(seed).normal(size=(n, k, k))
+        noise = np.random.default_rng(seed).normal(size=(16, k, k))
         t, fits = _timed(lambda: fit_gabors(noise))
         rand.append(t)
         random_scores.append(float(np.median([f.correlation for f in fits])))
@@ -78,7 +78,7 @@ def main():
           f"plain / blocked = {med(plain) / med(learn):.1f}x")
     print(f"fit_gabors on the {n} learned filters:        median {med(fit):.2f} s "
           f"({1000 * med(fit) / n:.0f} ms a filter)")
-    print(f"fit_gabors on {n} random filters:             median {med(rand):.2f} s")
+    print(f"fit_gabors on 16 random filters:             median {med(rand):.2f} s")
     print(f"median Gabor-fit correlation: learned {med(scores):.3f} (per seed: "
           f"{', '.join(f'{s:.3f}' for s in scores)}), random {med(random_scores):.3f}")
     total = [a + b + c for a, b, c in zip(learn, fit, rand)]
