@@ -110,7 +110,7 @@ def _check_real(value, name, *, positive=False, nonneg=False):
     return value
 
 
-def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
+def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0, *, x0=0.0, y0=0.0):
     r"""Gabor filter of seed 002 on a ``size × size`` grid centred on the middle pixel.
 
     Parameters
@@ -127,6 +127,11 @@ def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
         Decay rates (>= 0) of the envelope along :math:`\tilde x` and :math:`\tilde y`.
     amplitude : float, optional
         :math:`A`.
+    x0, y0 : float, optional
+        Centre :math:`(x_0, y_0)` of the filter in pixels, measured from the middle of the
+        grid (x to the right, y downwards); 0, 0 centres it. Fitting a Gabor to a learned
+        filter (:func:`cnnlab.gabor_fit.fit_gabor`) needs them: learned filters sit
+        anywhere in their patch.
 
     Returns
     -------
@@ -142,9 +147,18 @@ def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
         \tilde x = (x - x_0)\cos\theta + (y - y_0)\sin\theta, \qquad
         \tilde y = -(x - x_0)\sin\theta + (y - y_0)\cos\theta
 
-    with :math:`(x_0, y_0)` the centre of the grid. The sine oscillates along the
-    direction :math:`\theta`; the Gaussian envelope localises it. These model the
-    simple cells of the visual cortex and resemble the first-layer filters CNNs learn.
+    with :math:`(x_0, y_0)` the filter's centre (the middle of the grid by default). The
+    sine oscillates along the direction :math:`\theta`; the Gaussian envelope localises
+    it. These model the simple cells of the visual cortex and resemble the first-layer
+    filters CNNs learn.
+
+    scikit-image's ``skimage.filters.gabor_kernel(frequency, theta, sigma_x=σx,
+    sigma_y=σy, offset=ψ)`` uses the same coordinates and rotation. Its imaginary part
+    is this filter with :math:`\omega = 2\pi f`, :math:`\alpha = 1/(2\sigma_x^2)`,
+    :math:`\beta = 1/(2\sigma_y^2)`, :math:`\phi = \psi` and
+    :math:`A = 1/(2\pi\sigma_x\sigma_y)`; its real part is the same with
+    :math:`\phi = \psi + \pi/2`. Its grid is ``(2·y_max + 1) × (2·x_max + 1)``, centred
+    on 0, so it matches ``gabor`` on any centred odd square crop.
 
     Examples
     --------
@@ -155,6 +169,9 @@ def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
     True
     >>> bool(np.allclose(g, -g[:, ::-1]))   # phi = 0: odd in x
     True
+    >>> shifted = gabor(5, theta=0, omega=1.0, phi=0.0, alpha=0.1, beta=0.1, x0=1.0)
+    >>> bool(np.allclose(shifted[:, 3], 0))   # the zero crossing moved one column right
+    True
     """
     size = _check_int(size, "size", minimum=1)
     theta = _check_real(theta, "theta")
@@ -163,8 +180,11 @@ def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0):
     alpha = _check_real(alpha, "alpha", nonneg=True)
     beta = _check_real(beta, "beta", nonneg=True)
     amplitude = _check_real(amplitude, "amplitude")
+    x0 = _check_real(x0, "x0")
+    y0 = _check_real(y0, "y0")
     c = (size - 1) / 2
     y, x = np.mgrid[0:size, 0:size].astype(float) - c
+    x, y = x - x0, y - y0
     xt = x * math.cos(theta) + y * math.sin(theta)
     yt = -x * math.sin(theta) + y * math.cos(theta)
     return amplitude * np.exp(-alpha * xt**2 - beta * yt**2) * np.sin(omega * xt + phi)

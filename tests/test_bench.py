@@ -20,6 +20,7 @@ SMOKE = {  # script -> (smallest arguments, a line its report must contain)
     "training.py": (["--repeat", "1", "--epochs", "1", "--max-epochs", "1"], "fit vs a bare loop"),
     "widgets.py": (["--repeat", "1"], "worst explorer median / goal"),
     "grading.py": (["--students", "2", "--repeats", "1", "--rounds", "1"], "speed-up"),
+    "filters.py": (["--repeat", "1", "--size", "6", "--filters", "8"], "median Gabor-fit correlation"),
 }
 
 

@@ -11,3 +11,4 @@ from .signals import plot_frequency_response, plot_pmf, plot_signal, plot_spectr
 from .explain import blend_heatmap, image_grid, plot_accuracy_vs_epsilon, show_boxes, show_grid, show_heatmap
 from ._style import fmt
 from .training import plot_confusion_matrix, plot_history, plot_misclassified
+from .filters import plot_filter_bank

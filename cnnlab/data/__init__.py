@@ -1,0 +1,1 @@
+"""Data shipped with cnnlab's numeric core: natural photographs (see PHOTOS.md)."""
