@@ -14,7 +14,7 @@ import stat
 __all__ = ["load_secret", "forbidden_for", "trusted_namespace", "write_request", "read_answer",
            "MAX_ANSWER_BYTES"]
 
-MAX_ANSWER_BYTES = 256 * 2**20
+MAX_ANSWER_BYTES = 64 * 2**20
 _NAMESPACES: dict = {}
 
 
