@@ -160,6 +160,7 @@ def _student(code: str) -> dict:
     return ns
 
 
+@pytest.mark.filterwarnings("ignore:a warning:UserWarning")
 def test_a_correct_answer_passes_and_its_noise_costs_nothing(tmp_path):
     ns = _student("""
         import sys, warnings
