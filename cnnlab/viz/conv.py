@@ -148,7 +148,7 @@ def conv_geometry(x, kernel, *, stride=1, padding=0, dilation=1, operation="corr
 
     Examples
     --------
-    Seed 003's moving average with stride 2 and padding 1:
+    The Unit 5 notes' moving average with stride 2 and padding 1:
 
     >>> g = conv_geometry([1, 2, 3, 1, 2, 3, 1, 2, 3], [1/3, 1/3, 1/3], stride=2, padding=1)
     >>> [fmt(v) for v in g.output]

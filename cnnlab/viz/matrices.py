@@ -32,7 +32,7 @@ def toeplitz_labels(symbol, m, n, mode="full"):
 
     Examples
     --------
-    Seed 003's T(x) for x of length 3 and y of length 6 (an 8 × 6 matrix):
+    The Unit 5 notes' T(x) for x of length 3 and y of length 6 (an 8 × 6 matrix):
 
     >>> T = toeplitz_labels("x", 3, 6)
     >>> T.shape

@@ -74,7 +74,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
 
     Examples
     --------
-    Seed 001's RGB layer, ten 3×3×3 filters on a 6×6×3 image:
+    The CNN lecture notes' RGB layer, ten 3×3×3 filters on a 6×6×3 image:
 
     >>> c = conv_cost(6, 3, 10, 3, padding="valid")
     >>> c["out_size"], c["standard"].params, c["standard"].macs

@@ -153,7 +153,7 @@ class FeatureMapResult:
 
 
 class FeatureMapExplorer(Explorer):
-    """Every feature map of a chosen layer for a chosen image (seed 001 §7).
+    """Every feature map of a chosen layer for a chosen image (CNN lecture notes §7).
 
     Parameters
     ----------
@@ -245,13 +245,13 @@ class AttributionResult:
 
 
 class AttributionExplorer(Explorer):
-    """Saliency and Grad-CAM for a chosen image and class (seeds 001 §8, 002).
+    """Saliency and Grad-CAM for a chosen image and class (CNN lecture notes §8, Bishop ch. 10 slides).
 
     Parameters
     ----------
     model, images, labels : as :class:`FeatureMapExplorer`
     layer : str, optional
-        Grad-CAM's layer; default the last layer with spatial feature maps (the seed's
+        Grad-CAM's layer; default the last layer with spatial feature maps (the Bishop ch. 10 slides'
         "final convolutional layer").
 
     Examples
@@ -338,7 +338,7 @@ class FGSMResult:
 
 
 class FGSMExplorer(Explorer):
-    """Move ε and watch the fast gradient sign method change the prediction (seed 002).
+    """Move ε and watch the fast gradient sign method change the prediction (Bishop ch. 10 slides).
 
     Parameters
     ----------

@@ -45,7 +45,7 @@ class MovingAverageExplorer(Explorer):
     Parameters
     ----------
     duration : float
-        Clip length in seconds (8,000 samples per second, as in seed 003).
+        Clip length in seconds (8,000 samples per second, as in the Unit 5 notes).
     seed : int
         Seed of the noise.
 
@@ -201,13 +201,13 @@ class FlipShiftAddExplorer(Explorer):
     Parameters
     ----------
     x, h : str
-        Initial signal and kernel as text (seed 003's moving-average example by default).
+        Initial signal and kernel as text (Unit 5 notes' moving-average example by default).
 
     Examples
     --------
     >>> ex = FlipShiftAddExplorer()
     >>> ex.t.value = 9
-    >>> fmt(ex.result.revealed[-1])                       # y(10) of seed 003 (1-based)
+    >>> fmt(ex.result.revealed[-1])                       # y(10) of the Unit 5 notes (1-based)
     '5/3'
     """
 
