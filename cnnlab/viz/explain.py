@@ -160,7 +160,19 @@ def _image_and_heat(image, heat, alpha):
     return img, hm
 
 
-def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=False):
+def _heat_limits(hm, signed, vmax):
+    """(low, high) of a heat map's colour scale: 0 (or −m) … m, m = vmax or max |heat|."""
+    if vmax is None:
+        m = float(np.max(np.abs(hm))) or 1.0
+    else:
+        m = float(vmax)
+        if not np.isfinite(m) or m <= 0:
+            raise ValueError(f"vmax must be a positive finite number, got {vmax!r}")
+    return (-m, m) if signed else (min(0.0, float(hm.min())) if vmax is None else 0.0, m)
+
+
+def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=True,
+                 vmax=None):
     """A grey-level image with a saliency or Grad-CAM map laid over it.
 
     Parameters
@@ -171,6 +183,13 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
         Opacity of the heat map.
     signed : bool
         Centre the colour scale at 0 ('RdBu_r') instead of 0 … max.
+    colorbar : bool
+        Draw a colour bar beside the map, so its numbers can be read (default).
+    vmax : float, optional
+        Top of the colour scale (bottom: 0, or −vmax with ``signed``). Pass the same
+        value to every map of a figure to put them on **one shared scale**; by default
+        each map is scaled to its own max |heat|, which makes a weak map look as hot as
+        a strong one.
 
     Returns
     -------
@@ -183,16 +202,18 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     >>> ax = show_heatmap(np.zeros((4, 4)), np.eye(4), ax=Figure().add_subplot())
     >>> len(ax.images), ax.images[1].get_clim()
     (2, (0.0, 1.0))
+    >>> show_heatmap(np.zeros((4, 4)), np.eye(4) / 4, ax=Figure().add_subplot(), vmax=2.0).images[1].get_clim()
+    (0.0, 2.0)
     """
     img, hm = _image_and_heat(image, heat, alpha)
     ax = get_ax(ax, figsize=(3, 3))
     ax.imshow(img, cmap="gray", interpolation="nearest")
-    m = float(np.max(np.abs(hm))) or 1.0
-    lim = (-m, m) if signed else (min(0.0, float(hm.min())), m)
+    lim = _heat_limits(hm, signed, vmax)
     im = ax.imshow(hm, cmap="RdBu_r" if signed else cmap, alpha=alpha, vmin=lim[0], vmax=lim[1],
                    interpolation="bilinear")
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        bar = ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        bar.ax.tick_params(labelsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -200,12 +221,13 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     return ax
 
 
-def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
+def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False, vmax=None):
     """The picture :func:`show_heatmap` draws, as one RGB array (for fast mosaics).
 
     The image is scaled to [0, 1] by its min and max and shown in grey; the heat map is
     coloured with ``cmap`` on [min(0, heat.min()), max|heat|] (or [−m, m] with
-    ``signed``, on 'RdBu_r') and laid over it with opacity ``alpha``.
+    ``signed``, on 'RdBu_r') and laid over it with opacity ``alpha``. ``vmax`` fixes the top
+    of the scale (see :func:`show_heatmap`), so several maps can share one scale.
 
     Returns
     -------
@@ -223,9 +245,8 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     img, hm = _image_and_heat(image, heat, alpha)
     span = img.max() - img.min()
     grey = (img - img.min()) / (span if span > 0 else 1.0)
-    m = float(np.max(np.abs(hm))) or 1.0
-    lo, hi = (-m, m) if signed else (min(0.0, float(hm.min())), m)
-    colour = matplotlib.colormaps["RdBu_r" if signed else cmap]((hm - lo) / (hi - lo))[..., :3]
+    lo, hi = _heat_limits(hm, signed, vmax)
+    colour = matplotlib.colormaps["RdBu_r" if signed else cmap](np.clip((hm - lo) / (hi - lo), 0, 1))[..., :3]
     return (1 - alpha) * grey[..., None] + alpha * colour
 
 

@@ -239,9 +239,11 @@ class AttributionResult:
     target: int                 #: the class explained
     layer: str                  #: Grad-CAM's layer
     image: np.ndarray           #: (H, W)
-    saliency: np.ndarray        #: (H, W) |∂a^c/∂x|, max over channels
+    saliency: np.ndarray        #: (H, W) |∂y^c/∂x|, max over channels
     grad_cam: np.ndarray        #: (H, W) upsampled Grad-CAM map
     probabilities: np.ndarray   #: (classes,)
+    saliency_scale: float = 0.0  #: top of the saliency colour scale: its max over all classes
+    grad_cam_scale: float = 0.0  #: top of the Grad-CAM colour scale: its max over all classes
 
 
 class AttributionExplorer(Explorer):
@@ -310,13 +312,20 @@ class AttributionExplorer(Explorer):
             c = int(probs.argmax()) if target == -1 else int(target)
             sal = saliency(self.model, x, c)[0].amax(0).cpu().numpy()
             cam = grad_cam(self.model, x, c, layer)[0].cpu().numpy()
-        return AttributionResult(index, c, layer, x[0, 0].numpy(), sal, cam, probs)
+            every = x.expand(self.n_classes, *x.shape[1:])          # every class at once: one shared scale
+            classes = list(range(self.n_classes))
+            sal_top = max(float(saliency(self.model, every, classes).max()), float(sal.max()))
+            cam_top = max(float(grad_cam(self.model, every, classes, layer).max()), float(cam.max()))
+        return AttributionResult(index, c, layer, x[0, 0].numpy(), sal, cam, probs, sal_top or 1.0, cam_top or 1.0)
 
     def draw(self, result, figure):
         grey = np.repeat(_unit(result.image)[..., None], 3, axis=2)
-        panels = [grey, blend_heatmap(result.image, result.saliency), blend_heatmap(result.image, result.grad_cam)]
+        panels = [grey, blend_heatmap(result.image, result.saliency, vmax=result.saliency_scale),
+                  blend_heatmap(result.image, result.grad_cam, vmax=result.grad_cam_scale)]
         titles = [_title(result.index, self.labels, result.probabilities),
-                  f"saliency |∂a^{result.target}/∂x|", f"Grad-CAM, class {result.target}, layer {result.layer}"]
+                  f"saliency |∂y^{result.target}/∂x|\nscale 0–{result.saliency_scale:.3g} (max, all classes)",
+                  f"Grad-CAM, class {result.target}, layer {result.layer}\n"
+                  f"scale 0–{result.grad_cam_scale:.3g} (max, all classes)"]
         _draw_panels(figure, panels, titles, result.probabilities, [result.probabilities], ["#d62728"],
                      highlight=result.target)
 
