@@ -282,6 +282,45 @@ def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chanc
     return ax
 
 
+#: font size of box labels, in points (at least 9 pt, readable at 100 % zoom)
+LABEL_FONTSIZE = 9
+
+
+def _place_box_labels(ax, boxes, labels, colors, H, W):
+    """Write each box's label next to it where it overlaps no label placed before.
+
+    Candidates, in order: above the box's top-left corner, just inside it, below the box,
+    then further up or down in steps of one line. The label's size is estimated from
+    the font size and the axes' size in pixels (good enough to keep labels apart).
+    """
+    fig = ax.figure
+    width_px, height_px = (ax.get_position().width * fig.get_figwidth() * fig.dpi,
+                           ax.get_position().height * fig.get_figheight() * fig.dpi)
+    per_pt = fig.dpi / 72.0
+    line = LABEL_FONTSIZE * 1.25 * per_pt * H / max(height_px, 1.0)      # one line, in data units
+    char = LABEL_FONTSIZE * 0.6 * per_pt * W / max(width_px, 1.0)        # one character, in data units
+    placed = []
+
+    def free(x0, y0, x1, y1):
+        return all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in placed)
+
+    for k, (x, y, h, w) in enumerate(boxes):
+        if labels[k] is None:
+            continue
+        text = str(labels[k])
+        left, top, bottom = (x - w / 2) * W - 0.5, (y - h / 2) * H - 0.5, (y + h / 2) * H - 0.5
+        width = char * len(text)
+        left = min(max(left, -0.5), W - 0.5 - width)
+        tops = [top - line, top, bottom]                           # top edge of the label
+        tops += [top - line * (j + 2) for j in range(4)] + [bottom + line * (j + 1) for j in range(4)]
+        tops = [t for t in tops if -0.5 <= t <= H - 0.5 - line] or [top - line]
+        t = next((t for t in tops if free(left, t, left + width, t + line)), tops[0])
+        placed.append((left, t, left + width, t + line))
+        color = colors[k] if colors is not None else OUTPUT
+        ax.text(left, t, text, color=color, fontsize=LABEL_FONTSIZE, va="top", ha="left",
+                bbox=dict(facecolor="black", alpha=0.55, edgecolor="none", pad=0.5))
+
+
 def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=None, title=None):
     """An image with bounding boxes (x, y, h, w): centre column, centre row, height, width,
     all as fractions of the image size (cnnlab.nn.localization's convention).
@@ -319,11 +358,10 @@ def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=No
                                float(w * W), float(h * H), fill=False,
                                edgecolor=color, linewidth=1.5,
                                linestyle=linestyles[k] if linestyles is not None else "-"))
-        if labels is not None and labels[k] is not None:
-            ax.text((x - w / 2) * W - 0.5, (y - h / 2) * H - 1, str(labels[k]), color=color, fontsize=8,
-                    va="bottom", ha="left")
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
+    if labels is not None:
+        _place_box_labels(ax, b, labels, colors, H, W)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
