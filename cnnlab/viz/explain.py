@@ -96,7 +96,7 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
 
 
 def show_grid(images, *, ncols=None, labels=None, normalize="each", cmap=None, pad=1, ax=None,
-              title=None, fontsize=7):
+              title=None, fontsize=9):
     """Show many small images (filters, feature maps, patches, neighbours) in one Axes.
 
     Parameters
@@ -278,7 +278,7 @@ def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chanc
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     if label or chance is not None:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return ax
 
 

@@ -125,11 +125,11 @@ def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), hi
             axis.set_ticks(range(size))
         else:
             axis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.tick_params(labelsize=7, length=0)
+    ax.tick_params(labelsize=9, length=0)
     if xlabel:
-        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=9)
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=9)
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:

@@ -172,7 +172,7 @@ class SeparableCostExplorer(Explorer):
             for side in ("top", "right", "left"):
                 ax.spines[side].set_visible(False)
             if index == 1:
-                ax.legend(fontsize=8, loc="upper right")
+                ax.legend(fontsize=9, loc="upper right")
             self._panels.append((key, ax, bars, texts))
         self.refresh(r, figure)
 

@@ -116,7 +116,7 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
     ax.set_axis_off()
     step = w + gap.shape[1]
     for k, title in enumerate(titles):
-        ax.text(k * step + w / 2, -1.5, title, ha="center", va="bottom", fontsize=8)
+        ax.text(k * step + w / 2, -1.5, title, ha="center", va="bottom", fontsize=9)
     bar_ax = figure.add_axes((0.7, 0.14, 0.28, 0.72))
     n, width = len(probs), 0.8 / len(bars)
     k = np.arange(n)
@@ -126,10 +126,10 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
                    label=None if labels is None else labels[j])
     bar_ax.set_xticks(k)
     bar_ax.set_ylim(0, 1)
-    bar_ax.tick_params(labelsize=7)
-    bar_ax.set_title("class probabilities", fontsize=8)
+    bar_ax.tick_params(labelsize=9)
+    bar_ax.set_title("class probabilities", fontsize=9)
     if labels is not None:
-        bar_ax.legend(fontsize=7)
+        bar_ax.legend(fontsize=9)
 
 
 def _index_slider(n, value):

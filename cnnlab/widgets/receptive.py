@@ -260,7 +260,7 @@ class ReceptiveFieldExplorer(Explorer):
             f"<tr><td>{rec.layer}</td><td>{kind}</td><td>{k}</td><td>{s}</td><td>{d}</td>"
             f"<td>{n}</td><td><b>{rec.size}</b></td><td>{rec.jump}</td></tr>"
             for rec, (kind, k, s, d), n in zip(r.records, r.layers, r.sizes[1:]))
-        table = ('<table class="cnnlab-rf-table" style="font-size:11px;border-collapse:collapse" border="1" '
+        table = ('<table class="cnnlab-rf-table" style="font-size:12px;border-collapse:collapse" border="1" '
                  'cellpadding="2"><tr><th>layer</th><th>kind</th><th>k</th><th>s</th><th>d</th><th>units</th>'
                  f'<th>field R</th><th>jump J</th></tr>{rows}</table>')
         gap = "" if reads == last.size else f" (it reads only {reads} of them: dilation leaves holes)"
