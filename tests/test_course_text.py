@@ -21,7 +21,8 @@ STUDENT_TEXT = [*LESSONS, ROOT / "README.md", *LIBRARY]
 SOURCES = {
     "Chollet slides": "F. Chollet, *Deep Learning with Python*, ch. 5",
     "CNN lecture notes": "A. Ng's deeplearning.ai course",
-    "Bishop ch. 10 slides": "C. M. Bishop & H. Bishop, *Deep Learning: Foundations and Concepts* (2024), ch. 10",
+    "Bishop ch. 10 slides": ("C. M. Bishop & H. Bishop, *Deep Learning: Foundations and Concepts* "
+                             "(2024), ch. 10"),
     "Unit 5 notes": "*5 Convolutional Neural Networks* — course unit notes",
 }
 

@@ -323,7 +323,8 @@ class AttributionExplorer(Explorer):
         panels = [grey, blend_heatmap(result.image, result.saliency, vmax=result.saliency_scale),
                   blend_heatmap(result.image, result.grad_cam, vmax=result.grad_cam_scale)]
         titles = [_title(result.index, self.labels, result.probabilities),
-                  f"saliency |∂y^{result.target}/∂x|\nscale 0–{result.saliency_scale:.3g} (max, all classes)",
+                  f"saliency $|\\partial y^{{{result.target}}}/\\partial x|$\n"
+                  f"scale 0–{result.saliency_scale:.3g} (max, all classes)",
                   f"Grad-CAM, class {result.target}, layer {result.layer}\n"
                   f"scale 0–{result.grad_cam_scale:.3g} (max, all classes)"]
         _draw_panels(figure, panels, titles, result.probabilities, [result.probabilities], ["#d62728"],
