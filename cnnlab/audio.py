@@ -17,7 +17,7 @@ from .signal import convolve
 
 __all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]
 
-#: the sample rate of seed 003's audio example (8,000 samples per second)
+#: the sample rate of the Unit 5 notes' audio example (8,000 samples per second)
 DEFAULT_RATE = 8000
 
 
@@ -130,7 +130,7 @@ def moving_average(x, width, mode="same"):
 
     Examples
     --------
-    Seed 003's moving average, h = ⅓[1 1 1], with full padding (P = 2):
+    The Unit 5 notes' moving average, h = ⅓[1 1 1], with full padding (P = 2):
 
     >>> y = moving_average([1, 2, 3, 1, 2, 3, 1, 2, 3], 3, mode="full")
     >>> np.round(3 * y).astype(int)

@@ -1,7 +1,7 @@
 """Classic hand-made filters: edge detectors, Gabor, box and Gaussian kernels.
 
-The edge detectors are exactly the matrices of the lecture notes (seed 001). They are
-meant to be used the way CNN layers and the notes use them, as *cross-correlation*
+The edge detectors are exactly the matrices of the CNN lecture notes. They are
+meant to be used the way CNN layers and the CNN lecture notes use them, as *cross-correlation*
 kernels (:func:`cnnlab.conv2d`): with a true convolution the sign of the response flips.
 """
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _check_real(value, name, *, positive=False, nonneg=False):
 
 
 def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0, *, x0=0.0, y0=0.0):
-    r"""Gabor filter of seed 002 on a ``size × size`` grid centred on the middle pixel.
+    r"""Gabor filter of the Bishop ch. 10 slides on a ``size × size`` grid centred on the middle pixel.
 
     Parameters
     ----------

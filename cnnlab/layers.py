@@ -199,7 +199,7 @@ def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     .. math:: y[n, o, i] = b[o] + \sum_{c=0}^{C_g-1} \sum_{k} w[o, c, k]\,
               x[n, g·C_g + c, i·s + k·d − p_{before}]
 
-    where x is zero outside 0 ≤ index < L. This is the formula of the seed notes'
+    where x is zero outside 0 ≤ index < L. This is the formula behind the Unit 5 notes'
     moving-average example (y(t) slides h over the zero-padded x).
 
     Examples

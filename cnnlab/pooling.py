@@ -385,7 +385,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
     Examples
     --------
-    The 4×4 feature map of the lecture notes, 2×2 average pooling:
+    The 4×4 feature map of the Chollet slides, 2×2 average pooling:
 
     >>> import numpy as np
     >>> from cnnlab import avg_pool2d

@@ -68,7 +68,7 @@ def pmf_of_sum(p, q):
 
     Examples
     --------
-    Seed 003: ``X`` pays 1, 2, 3 with probabilities 1/4, 1/2, 1/4 and ``Y`` is a fair die.
+    The Unit 5 notes: ``X`` pays 1, 2, 3 with probabilities 1/4, 1/2, 1/4 and ``Y`` is a fair die.
 
     >>> from fractions import Fraction as F
     >>> X = {1: F(1, 4), 2: F(1, 2), 3: F(1, 4)}

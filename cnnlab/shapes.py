@@ -53,7 +53,7 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
 
     Examples
     --------
-    Seed 003's moving average (n = 9, k = 3):
+    The Unit 5 notes' moving average (n = 9, k = 3):
 
     >>> conv_output_size(9, 3, padding=2)             # P = 2
     11
@@ -114,7 +114,7 @@ def same_padding(n, kernel_size, stride=1, dilation=1):
     -----
     The lecture formula :math:`p = (ns - n + f - s)/2` asks the output to have length
     ``n`` for any stride, which is impossible for ``s > 1``: for ``n = 6``, ``f = 3``,
-    ``s = 2`` it gives ``p = 3.5`` (seed 001, homework #2), and no symmetric integer
+    ``s = 2`` it gives ``p = 3.5`` (CNN lecture notes, homework #2), and no symmetric integer
     padding can produce 6 outputs with stride 2. Frameworks define 'same' as "output
     ``ceil(n/s)``" instead: here 3 outputs from a total padding of 1, split (0, 1).
     With ``s = 1`` and odd ``k`` the padding is symmetric, ``(k − 1)/2`` per side.
@@ -185,7 +185,7 @@ def receptive_field(layers):
 
     Examples
     --------
-    Seed 000, "why max-pool": three 3×3 convolutions see a 7×7 window of the input.
+    The Chollet slides, "why max-pool": three 3×3 convolutions see a 7×7 window of the input.
 
     >>> [rf.size for rf in receptive_field([(3, 1), (3, 1), (3, 1)])]
     [3, 5, 7]

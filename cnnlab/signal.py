@@ -103,14 +103,14 @@ def convolve(x, h, mode="full"):
     multiply and add. Convolution is commutative, ``convolve(x, h) == convolve(h, x)``;
     like numpy, 'same' and 'valid' are measured against the longer input, so they are
     commutative too. With zero padding ``P = M - 1`` on both sides and stride 1, the
-    'full' mode is the seed's "maximal padding" case.
+    'full' mode is the "maximal padding" case of the Unit 5 notes.
 
     The implementation slides a window over the zero-padded signal
     (``sliding_window_view``) and takes one matrix-vector product: no Python loop.
 
     Examples
     --------
-    The moving average of seed 003: ``x = [1 2 3 1 2 3 1 2 3]``, ``h = [1 1 1]/3``.
+    The moving average of the Unit 5 notes: ``x = [1 2 3 1 2 3 1 2 3]``, ``h = [1 1 1]/3``.
 
     >>> from fractions import Fraction
     >>> x = [1, 2, 3, 1, 2, 3, 1, 2, 3]
@@ -207,7 +207,7 @@ def poly_multiply(a, b):
 
     Notes
     -----
-    :math:`c_t = \sum_{i + j = t} a_i b_j` — exactly the full convolution. Seed 003
+    :math:`c_t = \sum_{i + j = t} a_i b_j` — exactly the full convolution. The Unit 5 notes
     multiplies a degree-2 by a degree-5 polynomial: 3 and 6 coefficients give 8.
 
     Examples

@@ -1,6 +1,6 @@
 """Discrete-time systems for lesson 02: black boxes, LTI checks and the impulse response.
 
-A *system* maps an input sequence to an output sequence (seed 003, §5.1.1). Here the
+A *system* maps an input sequence to an output sequence (Unit 5 notes, §5.1.1). Here the
 signals are finite arrays ``x[0], ..., x[n-1]``, zero before ``t = 0``; the systems are
 causal, start at rest and return an output of the same length. Within that window an
 LTI system is exactly convolution with its impulse response,
@@ -280,7 +280,7 @@ def respond_by_convolution(h, x):
 
     Notes
     -----
-    ``y[t] = Σ_{τ=0}^{t} x[τ] h[t − τ]`` — seed 003's sum, restricted to the window.
+    ``y[t] = Σ_{τ=0}^{t} x[τ] h[t − τ]`` — the Unit 5 notes' sum, restricted to the window.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Convolutions as matrices: the 1-D Toeplitz matrix and the 2-D doubly-block Toeplitz matrix.
 
 A convolution is linear, so it is a matrix product. These matrices are for seeing and
-reasoning (seed 003: "the use of Toeplitz matrices is for mathematical purposes and
+reasoning (Unit 5 notes: "the use of Toeplitz matrices is for mathematical purposes and
 not implementation purposes"); the layers compute the same numbers without them.
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ def conv_matrix(h, n, mode="full"):
 
     'same' and 'valid' keep the middle rows, exactly as ``np.convolve`` does.
     Because convolution is commutative, ``conv_matrix(x, len(y)) @ y`` equals
-    ``conv_matrix(y, len(x)) @ x`` — seed 003's ``T(x) y = T(y) x``.
+    ``conv_matrix(y, len(x)) @ x`` — the Unit 5 notes' ``T(x) y = T(y) x``.
 
     Examples
     --------
@@ -205,7 +205,7 @@ def conv2d_matrix(w, input_shape, *, stride=1, padding=0, dilation=1, sparse=Fal
 
     Examples
     --------
-    Seed 002's figure: a 3×3 image and a 2×2 filter.
+    The Bishop ch. 10 slides' figure: a 3×3 image and a 2×2 filter.
 
     >>> w = np.array([[1, 2], [3, 4]])
     >>> M = conv2d_matrix(w, (3, 3))

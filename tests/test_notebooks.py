@@ -1,8 +1,13 @@
-"""Every lecture notebook runs top to bottom headless, offline, and is committed clean."""
+"""Every lecture notebook runs top to bottom headless, offline, and is committed clean.
+
+"Clean" also means what a student sees after running it: no error, nothing on stderr, and
+no warning text anywhere in the outputs (a warning is fixed where it arises, not hidden).
+"""
 from __future__ import annotations
 
 import json
 import pathlib
+import re
 import sys
 import time
 
@@ -17,6 +22,48 @@ COMMITTED = [p for p in COMMITTED if ".ipynb_checkpoints" not in p.parts]
 
 #: seconds a whole notebook may take on CI's two cores before the test fails
 NOTEBOOK_BUDGET_S = 120
+
+#: what a warning looks like when Python prints it ("UserWarning: …", "FutureWarning: …")
+WARNING_TEXT = re.compile(r"\b[A-Z]\w*Warning\b:|^Warning:|\bwarnings\.warn\(", re.MULTILINE)
+
+
+def _output_text(out):
+    """All the text of one output: a stream, an error, or a display's text/* and html parts."""
+    if out.get("output_type") == "stream":
+        return out.get("text", "")
+    if out.get("output_type") == "error":
+        return "\n".join([out.get("ename", ""), out.get("evalue", ""), *out.get("traceback", [])])
+    data = out.get("data", {})
+    return "\n".join(v if isinstance(v, str) else "".join(v)
+                     for k, v in data.items() if k.startswith("text/"))
+
+
+def unclean_outputs(nb):
+    """``(cell index, why, excerpt)`` for every error, stderr stream or warning text in ``nb``."""
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            text = _output_text(out)
+            if out.get("output_type") == "error":
+                found.append((index, "error", text[:300]))
+            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                found.append((index, "stderr", text[:300]))
+            elif WARNING_TEXT.search(text):
+                found.append((index, "warning text", text[:300]))
+    return found
+
+
+def test_unclean_outputs_are_found():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text="progress 10%"),
+        nbformat.v4.new_output("stream", name="stdout", text="a.py:3: UserWarning: careful\n  warn()"),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[]),
+        nbformat.v4.new_output("stream", name="stdout", text="no warnings here, 3 UserWarnings fixed"),
+    ])])
+    assert [why for _, why, _ in unclean_outputs(nb)] == ["stderr", "warning text", "error"]
 
 
 def _ids(paths):
@@ -49,10 +96,8 @@ def test_notebook_executes(path, tmp_path):
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
-    errors = [
-        out for cell in nb.cells if cell.cell_type == "code"
-        for out in cell.get("outputs", []) if out.get("output_type") == "error"
-    ]
-    assert not errors, errors
+    unclean = unclean_outputs(nb)
+    assert not unclean, f"{path.name} shows errors, stderr or warnings:\n" + "\n".join(
+        f"  cell {index} ({why}): {excerpt!r}" for index, why, excerpt in unclean)
     assert elapsed < NOTEBOOK_BUDGET_S, f"{path.name} took {elapsed:.1f}s"
     print(f"{path.name}: {elapsed:.1f}s", file=sys.stderr)

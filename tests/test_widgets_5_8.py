@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from cnnlab import max_pool2d, receptive_field
 from cnnlab.widgets import PoolingExplorer, ReceptiveFieldExplorer, SeparableCostExplorer
 from cnnlab.widgets.cost import conv_cost
-from cnnlab.widgets.pooling import SEED_FEATURE_MAP, edge_map, pool, shift, shift_invariance
+from cnnlab.widgets.pooling import EXAMPLE_FEATURE_MAP, edge_map, pool, shift, shift_invariance
 from cnnlab.widgets.receptive import PRESETS, dependency_cone, parse_layers
 
 
@@ -93,8 +93,8 @@ def test_cost_explorer():
 
 # ----------------------------------------------------------------------------- pooling
 def test_pool_seed000_example():
-    np.testing.assert_array_equal(pool(SEED_FEATURE_MAP, 2), [[20, 30], [112, 37]])
-    np.testing.assert_array_equal(pool(SEED_FEATURE_MAP, 2, mode="avg"), [[13, 8], [79, 19.5]])
+    np.testing.assert_array_equal(pool(EXAMPLE_FEATURE_MAP, 2), [[20, 30], [112, 37]])
+    np.testing.assert_array_equal(pool(EXAMPLE_FEATURE_MAP, 2, mode="avg"), [[13, 8], [79, 19.5]])
     assert pool(np.ones((26, 26)), 2).shape == (13, 13)          # "26×26 halves to 13×13"
     assert pool(np.ones((32, 32)), 2).shape == (16, 16)          # seed 003 erratum: 16, not 15
 
@@ -133,7 +133,7 @@ def test_pooling_explorer():
     assert "cnnlab-pooling-explorer" in ex.widget._dom_classes
     assert ex.result.output.tolist() == [[20, 30], [112, 37]]
     assert 'data-out-shape="2×2"' in ex.rendered_html
-    np.testing.assert_array_equal(ex.result.indices, max_pool2d(SEED_FEATURE_MAP[None], 2,
+    np.testing.assert_array_equal(ex.result.indices, max_pool2d(EXAMPLE_FEATURE_MAP[None], 2,
                                                                 return_indices=True)[1][0])
     ex.stride.value = 1
     assert ex.result.output.shape == (3, 3)
@@ -164,13 +164,13 @@ def test_parse_layers():
 
 
 @pytest.mark.parametrize("name, size, jump", [
-    ("three 3×3 convs (seed 000: 7×7)", 7, 1),
-    ("3 convs with 2×2 max-pools (seed 000)", 18, 4),
-    ("model2 (seed 003)", 12, 4),
+    ("three 3×3 convs (Chollet slides: 7×7)", 7, 1),
+    ("3 convs with 2×2 max-pools (Chollet slides)", 18, 4),
+    ("model2 (Unit 5 notes)", 12, 4),
     ("two 3×3 = one 5×5 (VGG)", 5, 1),
     ("one 5×5", 5, 1),
     ("AlexNet conv1 + pool (11/4, 3/2)", 19, 8),
-    ("dilated 1, 2, 4 (seed 000)", 15, 1),
+    ("dilated 1, 2, 4 (Chollet slides)", 15, 1),
     ("one dilated 3×3, d=2 (holes)", 5, 1),
 ])
 def test_presets(name, size, jump):
@@ -238,7 +238,7 @@ def test_fast_refresh_draws_what_a_full_redraw_draws():
     fast = pooling.rendered_image
     assert pooling.result.output.shape == (49, 42)
     assert _full_redraw(pooling) == fast
-    receptive = ReceptiveFieldExplorer(preset="model2 (seed 003)", input_size=28)
+    receptive = ReceptiveFieldExplorer(preset="model2 (Unit 5 notes)", input_size=28)
     receptive.unit.value = 2
     fast = receptive.rendered_image
     assert _full_redraw(receptive) == fast

@@ -1,4 +1,4 @@
-"""The PyTorch side of cnnlab: models from the notes, Keras-style summaries, MNIST, training.
+"""The PyTorch side of cnnlab: models from the course's source documents, Keras-style summaries, MNIST, training.
 
 torch is imported here and only here (``import cnnlab`` stays numpy-only)::
 

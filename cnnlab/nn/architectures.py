@@ -1,8 +1,8 @@
-"""VGG, AlexNet, an Inception module and a ResNet block (seed 003, §5.6) as ``torch.nn`` modules.
+"""VGG, AlexNet, an Inception module and a ResNet block (Unit 5 notes, §5.6) as ``torch.nn`` modules.
 
 No pretrained weights: these are for counting and shapes (build them on the meta device,
 ``with torch.device("meta"): net = vgg19()``) and for small experiments.
-Layer names follow Keras's applications where the notes print them (``block1_conv1``).
+Layer names follow Keras's applications where the sources print them (``block1_conv1``).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
     """A VGG network from a configuration list (no pretrained weights).
 
     Layer names follow Keras's ``VGG16``/``VGG19`` (``block1_conv1`` ... ``block5_pool``,
-    ``flatten``, ``fc1``, ``fc2``, ``predictions``), as in seed 001's table; each
+    ``flatten``, ``fc1``, ``fc2``, ``predictions``), as in the CNN lecture notes' table; each
     convolution is 3x3 with padding 1 and is followed by a ReLU (``block1_relu1`` ...).
 
     Parameters
@@ -94,7 +94,7 @@ def vgg16(num_classes: int = 1000) -> nn.Sequential:
 
 
 def vgg19(num_classes: int = 1000) -> nn.Sequential:
-    """VGG-19 (16 convolutions + 3 dense layers) as listed in seed 003; 143,667,240 parameters.
+    """VGG-19 (16 convolutions + 3 dense layers) as listed in the Unit 5 notes; 143,667,240 parameters.
 
     The first dense layer takes the 7x7x512 = 25,088 features left by five 2x2
     poolings of a 224x224 image.

@@ -1,6 +1,6 @@
 """Why did the network decide that? Saliency, Grad-CAM, and fooling it with FGSM.
 
-Seed 001 §8 and seed 002 ("Saliency maps", "Adversarial attacks"). Every function
+The CNN lecture notes §8 and the Bishop ch. 10 slides ("Saliency maps", "Adversarial attacks"). Every function
 runs the model in eval mode, differentiates with :func:`torch.autograd.grad` with
 respect to the input or a layer only — the model's parameters and their ``.grad``
 are never touched — and leaves the model's mode as it found it.
@@ -34,15 +34,15 @@ def saliency(model, x, target, *, abs=True) -> torch.Tensor:
         Returns (N, classes) logits.
     x : tensor (N, C, H, W)
     target : int or sequence of int
-        Class c whose score a^c (logit, before softmax) is explained, one per image or
+        Class c whose score y^c (logit, before softmax; a^c in the Bishop ch. 10 slides) is explained, one per image or
         the same for all.
     abs : bool
-        Return |∂a^c/∂x| (the usual picture, and captum's default) or the signed gradient.
+        Return |∂y^c/∂x| (the usual picture, and captum's default) or the signed gradient.
 
     Returns
     -------
     torch.Tensor
-        Shape ``(N, C, H, W)``, same as ``x``: s[n, ch, i, j] = ∂a^{c_n}(x_n)/∂x[n, ch, i, j].
+        Shape ``(N, C, H, W)``, same as ``x``: s[n, ch, i, j] = ∂y^{c_n}(x_n)/∂x[n, ch, i, j].
 
     Examples
     --------
@@ -67,21 +67,21 @@ def saliency(model, x, target, *, abs=True) -> torch.Tensor:
 
 
 def grad_cam(model, x, target, layer, *, relu=True, upsample="bilinear") -> torch.Tensor:
-    """Grad-CAM class activation map at a convolutional layer (seed 002).
+    """Grad-CAM class activation map at a convolutional layer (Bishop ch. 10 slides).
 
     Parameters
     ----------
     model : torch.nn.Module
     x : tensor (N, C, H, W)
     target : int or sequence of int
-        Class c; a^c is its logit.
+        Class c; y^c is its logit.
     layer : str or module
-        The layer whose output A (N, K, h, w) is weighted — the seed takes the final
+        The layer whose output A (N, K, h, w) is weighted — the Bishop ch. 10 slides take the final
         convolutional layer (pre-activations: the Conv2d itself; pass its ReLU for
         the post-activation maps of Selvaraju et al.).
     relu : bool
         Keep only positive evidence, L = ReLU(Σ_k α_k A^(k)) (captum's
-        ``relu_attributions=True``). ``False`` gives the seed's plain sum.
+        ``relu_attributions=True``). ``False`` gives the Bishop ch. 10 slides' plain sum.
     upsample : {'bilinear', 'nearest', None}
         Resize the map to the input's H×W (``F.interpolate``, ``align_corners=False``)
         or return it at the layer's resolution.
@@ -93,8 +93,8 @@ def grad_cam(model, x, target, layer, *, relu=True, upsample="bilinear") -> torc
 
     Notes
     -----
-    α_k = (1/M_k) Σ_i Σ_j ∂a^c/∂a_ij^(k)  with M_k = h·w units in channel k,
-    L_ij = Σ_k α_k a_ij^(k).
+    α_k = (1/M_k) Σ_i Σ_j ∂y^c/∂A^k_ij  with M_k = h·w units in channel k,
+    L_ij = Σ_k α_k A^k_ij  (the Bishop ch. 10 slides write a^c and a_ij^(k)).
 
     Examples
     --------

@@ -395,7 +395,7 @@ def stratified_split(labels, *, train_size, val_size, seed=0):
 
 @dataclasses.dataclass
 class MnistSplit:
-    """Seed 003's experiment data: a training and a validation set of MNIST digits.
+    """The Unit 5 notes' experiment data: a training and a validation set of MNIST digits.
 
     Attributes
     ----------
@@ -420,7 +420,7 @@ class MnistSplit:
 
 def load_mnist_split(n_train=None, n_val=None, *, source="auto", seed=0, cache_dir=None,
                      download=False) -> MnistSplit:
-    """Load seed 003's experiment split: 5,000 training and 5,000 validation digits.
+    """Load the Unit 5 notes' experiment split: 5,000 training and 5,000 validation digits.
 
     With the full MNIST files available both sets come from the 60,000-digit training
     file. The shipped subset has only 5,000 digits, so there the default is

@@ -1,6 +1,6 @@
 """From localisation to detection: several objects, sliding windows, non-max suppression.
 
-Seed 003 §5.8 lists object detection ("finding several objects and their type") after
+The Unit 5 notes (§5.8) list object detection ("finding several objects and their type") after
 localisation ("one object"). The oldest route from one to the other: run the
 localisation network on windows slid over a larger scene, keep the windows that say
 "object", and merge the duplicates with non-max suppression. YOLO turns the same idea

@@ -1,6 +1,6 @@
 """Looking inside a trained CNN: activations, filters, receptive fields, patches, neighbours.
 
-Lesson 09's forward-only tools (seed 001 §7, seed 002 "Visualizing trained CNNs").
+Lesson 09's forward-only tools (CNN lecture notes §7; Bishop ch. 10 slides, "Visualizing trained CNNs").
 Receptive fields and maximally activating patches are in :mod:`cnnlab.nn.receptive`,
 nearest neighbours in pixel vs feature space are in :mod:`cnnlab.nn.neighbours`, the
 gradient-based methods — saliency, Grad-CAM, FGSM — in :mod:`cnnlab.nn.attribution`,
@@ -264,7 +264,7 @@ def activations(model, x, layers=None) -> dict:
 
 
 def layer_features(model, x, layer, *, batch_size=500) -> torch.Tensor:
-    """One layer's output for each image, flattened: the "FC7 feature vector" of seed 001.
+    """One layer's output for each image, flattened: the "FC7 feature vector" of the CNN lecture notes.
 
     Returns
     -------
@@ -292,7 +292,7 @@ def layer_features(model, x, layer, *, batch_size=500) -> torch.Tensor:
 def conv_filters(model, layer=None) -> np.ndarray:
     """The weights of a convolutional layer (default: the first ``Conv2d``) as an array.
 
-    Seed 002: first-layer filters can be looked at directly as small images — by the
+    As the Bishop ch. 10 slides show, first-layer filters can be looked at directly as small images — by the
     Cauchy–Schwarz inequality a unit responds most to a patch shaped like its filter.
 
     Returns
@@ -322,7 +322,7 @@ def conv_filters(model, layer=None) -> np.ndarray:
 def match_filters(filters, bank):
     """For each filter, the bank entry it resembles most (absolute cosine similarity).
 
-    Used to put a number on seed 002's comparison of learned first-layer filters with
+    Used to put a number on the Bishop ch. 10 slides' comparison of learned first-layer filters with
     Gabor filters: a similarity of 1 means the same pattern up to scale and sign.
 
     Parameters

@@ -1,6 +1,6 @@
-"""Beyond classification: object localisation on synthetic MNIST canvases (seed 003 §5.8).
+"""Beyond classification: object localisation on synthetic MNIST canvases (Unit 5 notes §5.8).
 
-A network that says *what* and *where*: for each canvas it predicts the seed's target
+A network that says *what* and *where*: for each canvas it predicts the Unit 5 notes' target
 
     y = [p_c, x, y, h, w, p_1, p_2]
 
@@ -9,7 +9,7 @@ height and width, all four as fractions of the canvas side; p_1, p_2 — which o
 classes it is. For an empty canvas only p_c = 0 matters: the other six entries are
 "don't care", and the loss ignores them.
 
-Seed 003 places (x, y) at "the top right corner pixel"; any fixed reference point
+The Unit 5 notes place (x, y) at "the top right corner pixel"; any fixed reference point
 works if data and decoding agree. cnnlab uses the box centre (as YOLO and Ng's course
 do): it is symmetric, so errors in x and y do not depend on the box size.
 """
@@ -195,7 +195,7 @@ def _as_targets(y, name):
 
 
 def localisation_loss(y_hat, y, *, reduction="mean") -> torch.Tensor:
-    """Seed 003's localisation loss: squared error, only on p_c when there is no object.
+    """The Unit 5 notes' localisation loss: squared error, only on p_c when there is no object.
 
     Parameters
     ----------

@@ -16,12 +16,12 @@ Parameter counts (weights + biases), asserted by the tests:
 ==================  ===========  =======================================
 builder             parameters   notes
 ==================  ===========  =======================================
-``model1()``        178,110      seed 003: MLP 784-200-100-10
-``model2()``        5,386        seed 003: 208 + 1,168 + 4,010
-``keras_example``   10, 142,     seed 000 Examples 1-4
+``model1()``        178,110      Unit 5 notes: MLP 784-200-100-10
+``model2()``        5,386        Unit 5 notes: 208 + 1,168 + 4,010
+``keras_example``   10, 142,     Chollet slides, Examples 1-4
                     297, 153
-``no_max_pool``     55,744       seed 000: + 30,977 with ``dense=True``
-``lenet5()``        62,958       seed 001's table, corrected (see below)
+``no_max_pool``     55,744       Chollet slides: + 30,977 with ``dense=True``
+``lenet5()``        62,958       CNN lecture notes' table, corrected (see below)
 ``vgg16()``         138,357,544  25,088 features before the classifier
 ``vgg19()``         143,667,240  idem
 ``alexnet()``       62,378,344   one tower; 60,965,224 with ``groups=2``
@@ -89,12 +89,12 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-# ----------------------------------------------------------------------------- seed 003
+# ----------------------------------------------------------------------------- the Unit 5 notes
 def model1() -> nn.Sequential:
-    """Seed 003's fully connected network for 28x28 digits: 784-200-100-10.
+    """The Unit 5 notes' fully connected network for 28x28 digits: 784-200-100-10.
 
     ``Flatten``, ``Linear(784, 200)`` + ReLU, ``Linear(200, 100)`` + tanh,
-    ``Linear(100, 10)`` (logits; the Flux listing's softmax is in the loss).
+    ``Linear(100, 10)`` (logits; the Unit 5 notes' Flux.jl code applies the softmax, here it is in the loss).
 
     Returns
     -------
@@ -114,11 +114,11 @@ def model1() -> nn.Sequential:
 
 
 def model2() -> nn.Sequential:
-    """Seed 003's convolutional network for 28x28 digits.
+    """The Unit 5 notes' convolutional network for 28x28 digits.
 
     ``Conv2d(1, 8, 5)`` + ReLU + 2x2 max-pool (24x24x8 -> 12x12x8),
     ``Conv2d(8, 16, 3)`` + ReLU + 2x2 max-pool (10x10x16 -> 5x5x16),
-    ``Flatten`` (400), ``Linear(400, 10)``. (The notes' Flux listing lost its two
+    ``Flatten`` (400), ``Linear(400, 10)``. (The Flux.jl code listing of the Unit 5 notes lost its two
     ``Conv`` lines in extraction; the text describes them.)
 
     Returns
@@ -142,7 +142,7 @@ def model2() -> nn.Sequential:
     )
 
 
-# ----------------------------------------------------------------------------- seed 000
+# ----------------------------------------------------------------------------- the Chollet slides
 _KERAS_EXAMPLES = {
     # n: (input size in torch order, conv class, [(in, out), ...])
     1: ((1, 10, 10), nn.Conv2d, [(1, 1)]),
@@ -153,7 +153,7 @@ _KERAS_EXAMPLES = {
 
 
 def keras_example(n: int) -> nn.Sequential:
-    """Seed 000's ``model.summary()`` Examples 1-4 (3-wide kernels, sigmoid activations).
+    """The Chollet slides' ``model.summary()`` Examples 1-4 (3-wide kernels, sigmoid activations).
 
     Parameters
     ----------
@@ -176,7 +176,7 @@ def keras_example(n: int) -> nn.Sequential:
     """
     n = _check_int(n, "n", minimum=1)
     if n not in _KERAS_EXAMPLES:
-        raise ValueError(f"n must be 1, 2, 3 or 4 (seed 000's Examples), got {n}")
+        raise ValueError(f"n must be 1, 2, 3 or 4 (Chollet slides' Examples), got {n}")
     size, conv, channels = _KERAS_EXAMPLES[n]
     layers = []
     for c_in, c_out in channels:
@@ -185,7 +185,7 @@ def keras_example(n: int) -> nn.Sequential:
 
 
 def no_max_pool(dense: bool = False) -> nn.Sequential:
-    """Seed 000's "why max-pool?" network: three 3x3 convolutions on 28x28x1, no pooling.
+    """The Chollet slides' "why max-pool?" network: three 3x3 convolutions on 28x28x1, no pooling.
 
     Conv(32) 26x26, Conv(64) 24x24, Conv(64) 22x22: each output of the third layer sees
     only a 7x7 window of the input.
@@ -236,8 +236,8 @@ def with_max_pool(dense: bool = False) -> nn.Sequential:
     return _sequential((1, 28, 28), *layers)
 
 
-# ----------------------------------------------------------------------------- seed 001
-#: The parameter counts printed in seed 001's LeNet-5 homework table. They use one input
+# ----------------------------------------------------------------------------- the CNN lecture notes
+#: The parameter counts printed in the CNN lecture notes' LeNet-5 homework table. They use one input
 #: channel and one bias per layer; with the table's own shapes the counts are those of
 #: ``lenet5()``: 608, 3,216, 48,120, 10,164, 850.
 LENET5_NOTES_PARAMS = OrderedDict(
@@ -247,7 +247,7 @@ LENET5_NOTES_PARAMS = OrderedDict(
 
 
 def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: int = 10) -> nn.Sequential:
-    """LeNet-5 as in seed 001's homework table (32x32x3 input, 5x5 convolutions, 2x2 pooling).
+    """LeNet-5 as in the CNN lecture notes' homework table (32x32x3 input, 5x5 convolutions, 2x2 pooling).
 
     Layers are named as in the table: CONV1 (28x28x8), POOL1 (14x14x8), CONV2
     (10x10x16), POOL2 (5x5x16), FC3 (120), FC4 (84), Softmax (10 logits; the softmax
@@ -265,7 +265,7 @@ def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: i
     torch.nn.Sequential
         Parameters per layer (defaults): (5·5·3+1)·8 = 608, (5·5·8+1)·16 = 3,216,
         400·120+120 = 48,120, 120·84+84 = 10,164, 84·10+10 = 850; 62,958 in all.
-        The notes print 208, 416, 48,001, 10,081, 841 (:data:`LENET5_NOTES_PARAMS`).
+        The CNN lecture notes print 208, 416, 48,001, 10,081, 841 (:data:`LENET5_NOTES_PARAMS`).
 
     Examples
     --------
@@ -287,7 +287,7 @@ def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: i
     return _sequential((in_channels, 32, 32), *layers, names=names)
 
 
-# the big architectures of seed 003 §5.6 live in .architectures (re-exported here)
+# the big architectures of the Unit 5 notes §5.6 live in .architectures (re-exported here)
 from .architectures import (  # noqa: E402
     VGG_CONFIGS, InceptionModule, ResidualBlock, alexnet, inception_module, residual_block, vgg, vgg16, vgg19,
 )

@@ -1,8 +1,8 @@
-"""Nearest neighbours in pixel space and in a network's feature space (seed 001 §6, 003 §5.8).
+"""Nearest neighbours in pixel space and in a network's feature space (CNN lecture notes §6, Unit 5 notes §5.8).
 
-Seed 001 runs AlexNet on many images, keeps the 4096-dimensional FC7 vector of each and
+The CNN lecture notes run AlexNet on many images, keeps the 4096-dimensional FC7 vector of each and
 compares a test image's nearest neighbours in pixel space with those in feature space;
-seed 003's one-shot learning uses the same idea as a *similarity function*: two images
+the Unit 5 notes' one-shot learning uses the same idea as a *similarity function*: two images
 are alike when their feature vectors are close. Distances are Euclidean, computed in
 float64; features come from :func:`cnnlab.nn.layer_features`.
 """
@@ -29,7 +29,7 @@ def _as_matrix(a, name):
 def nearest_neighbours(queries, bank, k=5, *, exclude_self=False, chunk=1024):
     """The ``k`` nearest bank vectors (Euclidean distance) of every query vector.
 
-    Seed 001 §6: neighbours of a test image among training images, in pixel space
+    The CNN lecture notes §6: neighbours of a test image among training images, in pixel space
     (flattened pixels) or in a layer's feature space (:func:`layer_features`).
 
     Parameters
@@ -87,7 +87,7 @@ def neighbour_label_agreement(features, labels, k=5, *, queries=None, query_labe
 
     With only ``features`` and ``labels``, every item queries all the others
     (leave-one-out); with ``queries``/``query_labels``, those query the ``features``
-    bank. This is seed 001's pixel-space vs feature-space claim, measured: run it once
+    bank. This is the CNN lecture notes' pixel-space vs feature-space claim, measured: run it once
     on flattened pixels and once on a layer's features.
 
     Returns
@@ -126,7 +126,7 @@ def neighbour_label_agreement(features, labels, k=5, *, queries=None, query_labe
 def one_shot_accuracy(features, labels, classes=None, *, episodes=200, queries=5, seed=0) -> float:
     """Accuracy of one-shot classification: one reference example per class, nearest wins.
 
-    Seed 003 §5.8's one-shot learning: instead of a classifier trained on many examples of
+    One-shot learning (Unit 5 notes, §5.8): instead of a classifier trained on many examples of
     every class, a similarity function d(image₁, image₂) compares a new image with a
     single stored example of each class. Here d is the Euclidean distance between feature
     vectors (pixels, or a layer's features). Each episode draws, for every class, one

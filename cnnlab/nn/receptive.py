@@ -1,6 +1,6 @@
 """Where a unit looks, and what excites it most: receptive fields and top-activating patches.
 
-Seed 002: *present a large number of image patches to the network and see which produce
+The Bishop ch. 10 slides: *present a large number of image patches to the network and see which produce
 the highest activation value in any particular hidden unit.* A patch is the unit's
 receptive field, traced here through the layers the model actually runs.
 """
@@ -159,7 +159,7 @@ class Patches(NamedTuple):
 
 
 def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fill=None) -> Patches:
-    """The image patches that excite one channel of a layer most (seed 002).
+    """The image patches that excite one channel of a layer most (Bishop ch. 10 slides).
 
     Each image contributes its strongest position in the channel's feature map; the
     ``k`` strongest images are kept and the receptive field of the winning unit is cut

@@ -182,7 +182,7 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
     Notes
     -----
     Parameters of a convolution with kernel ``k``, ``C_in`` input and ``C_out`` output
-    channels: ``(k·k·C_in + 1)·C_out`` (seed 002's ``(M²C + 1)·C_OUT``); of a dense
+    channels: ``(k·k·C_in + 1)·C_out`` (Bishop ch. 10 slides' ``(M²C + 1)·C_OUT``); of a dense
     layer: ``(n_in + 1)·n_out``. The forward pass runs on the meta device, so it costs
     no memory; models whose forward needs real values fall back to one real pass on zeros.
     Models of up to 5 million parameters take that real pass directly (in eval mode, so
@@ -191,7 +191,7 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
     Examples
     --------
     >>> from cnnlab.nn.models import keras_example
-    >>> print(summary(keras_example(2), style="keras"))   # seed 000, Example 2
+    >>> print(summary(keras_example(2), style="keras"))   # the Chollet slides, Example 2
     Model: "sequential"
     ___________________________________________________________
      Layer (type)                Output Shape        Param #
@@ -309,10 +309,10 @@ class Table:
 
 
 def lenet5_table() -> Table:
-    """Seed 001's LeNet-5 homework table, filled in from :func:`~cnnlab.nn.models.lenet5`.
+    """The CNN lecture notes' LeNet-5 homework table, filled in from :func:`~cnnlab.nn.models.lenet5`.
 
     Columns: layer, activation shape (H, W, C), activation size, parameters computed
-    from the model, and the count the notes print. The notes' counts use one input
+    from the model, and the count the CNN lecture notes print. Their counts use one input
     channel and one bias per layer (208 = (5·5·1 + 1)·8); with the table's own shapes
     the counts are (5·5·3 + 1)·8 = 608, (5·5·8 + 1)·16 = 3,216, 400·120 + 120 = 48,120,
     120·84 + 84 = 10,164 and 84·10 + 10 = 850.
@@ -337,4 +337,4 @@ def lenet5_table() -> Table:
             shape = (shape[0], 1)
         rows.append((r.name, _fmt_shape(shape), f"{r.size:,}", f"{r.params:,}", f"{LENET5_NOTES_PARAMS[r.name]:,}"))
     return Table(("Layer", "Activation shape", "Activation size", "# parameters", "notes say"), rows,
-                 "LeNet-5 (seed 001's table, corrected)")
+                 "LeNet-5 (CNN lecture notes' table, corrected)")

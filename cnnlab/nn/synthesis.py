@@ -1,4 +1,4 @@
-"""Images made by gradient ascent: activation maximisation and DeepDream (seed 002).
+"""Images made by gradient ascent: activation maximisation and DeepDream (Bishop ch. 10 slides).
 
 Both optimise the *input* of a fixed network: the model's weights, their gradients and
 its train/eval mode are left untouched.
@@ -83,11 +83,11 @@ def _jitter(x, jitter, gen):
 def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(1, 28, 28),
                         steps=200, lr=0.05, l2=0.03, jitter=2, blur_every=4, blur_sigma=1.0,
                         clip=(0.0, 1.0), init=None, seed=0) -> Synthesis:
-    """Synthesise inputs that excite a class score or a feature map (seed 002).
+    """Synthesise inputs that excite a class score or a feature map (Bishop ch. 10 slides).
 
     Gradient ascent (Adam) on the input of the objective
     ``a(x) − l2·‖x‖²`` where ``a`` is the logit of class ``target`` (before softmax,
-    as seed 002's a^c) or the mean of feature map ``channel`` at ``layer``. Three
+    as the Bishop ch. 10 slides' a^c) or the mean of feature map ``channel`` at ``layer``. Three
     simple regularisers keep the image natural-looking: the L2 penalty, a random
     ``jitter`` shift before every step, and a Gaussian blur every ``blur_every`` steps.
 
@@ -189,7 +189,7 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
 
 def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter=0,
               clip=(0.0, 1.0), seed=0) -> Synthesis:
-    """DeepDream (seed 002): amplify whatever a layer already sees in an image.
+    """DeepDream (Bishop ch. 10 slides): amplify whatever a layer already sees in an image.
 
     Each step forward-propagates to ``layer``, sets the back-propagated δ at that layer
     to its own activations — the gradient of E = ½ Σ a² — back-propagates to the

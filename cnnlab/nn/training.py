@@ -245,9 +245,9 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
         [0, 1]); in-memory data is moved to the device once.
     epochs : int
     lr : float
-        Learning rate (seed 003: Adam with 0.005).
+        Learning rate (Unit 5 notes: Adam with 0.005).
     batch_size : int
-        Seed 003 uses 1,000.
+        The Unit 5 notes use 1,000.
     optimizer : {"adam", "sgd", "rmsprop"}, torch.optim.Optimizer, or callable
         A name (SGD uses momentum 0.9), a ready optimizer over ``model``'s parameters,
         or a function ``params -> optimizer``.

@@ -148,7 +148,7 @@ def conv_geometry(x, kernel, *, stride=1, padding=0, dilation=1, operation="corr
 
     Examples
     --------
-    Seed 003's moving average with stride 2 and padding 1:
+    The Unit 5 notes' moving average with stride 2 and padding 1:
 
     >>> g = conv_geometry([1, 2, 3, 1, 2, 3, 1, 2, 3], [1/3, 1/3, 1/3], stride=2, padding=1)
     >>> [fmt(v) for v in g.output]
@@ -238,7 +238,7 @@ def plot_conv_tape(geom, position=0, *, ax=None, reveal="all", kernel_symbol="w"
     for j, (tap, w) in enumerate(zip(taps, geom.applied)):
         _cell(ax, tap, 2.2, fmt(w), KERNEL, edge=HIGHLIGHT, lw=1.5, alpha=0.85)
         src = k - 1 - j if geom.operation == "convolution" else j
-        ax.text(tap, 2.75, f"{kernel_symbol}[{src}]", ha="center", va="bottom", fontsize=7, color="#7f3f00")
+        ax.text(tap, 2.75, f"{kernel_symbol}[{src}]", ha="center", va="bottom", fontsize=9, color="#7f3f00")
         ax.text(tap, 1.6, "×", ha="center", va="center", fontsize=9, color="#555555")
     # input row
     tapset = set(int(t) for t in taps)
@@ -284,12 +284,12 @@ def _grid(ax, values, face, *, annotate, edge="#777777"):
     ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
     ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
     ax.grid(which="minor", color=edge, lw=0.6)
-    ax.tick_params(which="both", length=0, labelsize=7)
+    ax.tick_params(which="both", length=0, labelsize=9)
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
     if annotate:
         for (r, c), v in np.ndenumerate(values):
-            ax.text(c, r, fmt(v, digits=2), ha="center", va="center", fontsize=7)
+            ax.text(c, r, fmt(v, digits=2), ha="center", va="center", fontsize=9)
 
 
 def _faces(values, cmap_name, mask=None, mask_color=PAD):
@@ -335,7 +335,7 @@ def plot_conv_input(geom, position=None, *, ax=None, annotate=None, title=None):
         for (r, c), w in zip(geom.footprint(position), geom.applied.ravel()):
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, lw=2, zorder=3))
             if annotate:
-                ax.text(c + 0.45, r - 0.45, f"×{fmt(w, digits=2)}", ha="right", va="top", fontsize=5.5,
+                ax.text(c + 0.45, r - 0.45, f"×{fmt(w, digits=2)}", ha="right", va="top", fontsize=9,
                         color="#a63603", zorder=4)
     ax.set_title(title or f"input {geom.x.shape[0]}×{geom.x.shape[1]}, padded to {xp.shape[0]}×{xp.shape[1]}",
                  fontsize=9)

@@ -96,7 +96,7 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
 
 
 def show_grid(images, *, ncols=None, labels=None, normalize="each", cmap=None, pad=1, ax=None,
-              title=None, fontsize=7):
+              title=None, fontsize=9):
     """Show many small images (filters, feature maps, patches, neighbours) in one Axes.
 
     Parameters
@@ -160,7 +160,19 @@ def _image_and_heat(image, heat, alpha):
     return img, hm
 
 
-def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=False):
+def _heat_limits(hm, signed, vmax):
+    """(low, high) of a heat map's colour scale: 0 (or −m) … m, m = vmax or max |heat|."""
+    if vmax is None:
+        m = float(np.max(np.abs(hm))) or 1.0
+    else:
+        m = float(vmax)
+        if not np.isfinite(m) or m <= 0:
+            raise ValueError(f"vmax must be a positive finite number, got {vmax!r}")
+    return (-m, m) if signed else (min(0.0, float(hm.min())) if vmax is None else 0.0, m)
+
+
+def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=True,
+                 vmax=None):
     """A grey-level image with a saliency or Grad-CAM map laid over it.
 
     Parameters
@@ -171,6 +183,13 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
         Opacity of the heat map.
     signed : bool
         Centre the colour scale at 0 ('RdBu_r') instead of 0 … max.
+    colorbar : bool
+        Draw a colour bar beside the map, so its numbers can be read (default).
+    vmax : float, optional
+        Top of the colour scale (bottom: 0, or −vmax with ``signed``). Pass the same
+        value to every map of a figure to put them on **one shared scale**; by default
+        each map is scaled to its own max |heat|, which makes a weak map look as hot as
+        a strong one.
 
     Returns
     -------
@@ -183,16 +202,18 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     >>> ax = show_heatmap(np.zeros((4, 4)), np.eye(4), ax=Figure().add_subplot())
     >>> len(ax.images), ax.images[1].get_clim()
     (2, (0.0, 1.0))
+    >>> show_heatmap(np.zeros((4, 4)), np.eye(4) / 4, ax=Figure().add_subplot(), vmax=2.0).images[1].get_clim()
+    (0.0, 2.0)
     """
     img, hm = _image_and_heat(image, heat, alpha)
     ax = get_ax(ax, figsize=(3, 3))
     ax.imshow(img, cmap="gray", interpolation="nearest")
-    m = float(np.max(np.abs(hm))) or 1.0
-    lim = (-m, m) if signed else (min(0.0, float(hm.min())), m)
+    lim = _heat_limits(hm, signed, vmax)
     im = ax.imshow(hm, cmap="RdBu_r" if signed else cmap, alpha=alpha, vmin=lim[0], vmax=lim[1],
                    interpolation="bilinear")
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        bar = ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        bar.ax.tick_params(labelsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
@@ -200,12 +221,13 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     return ax
 
 
-def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
+def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False, vmax=None):
     """The picture :func:`show_heatmap` draws, as one RGB array (for fast mosaics).
 
     The image is scaled to [0, 1] by its min and max and shown in grey; the heat map is
     coloured with ``cmap`` on [min(0, heat.min()), max|heat|] (or [−m, m] with
-    ``signed``, on 'RdBu_r') and laid over it with opacity ``alpha``.
+    ``signed``, on 'RdBu_r') and laid over it with opacity ``alpha``. ``vmax`` fixes the top
+    of the scale (see :func:`show_heatmap`), so several maps can share one scale.
 
     Returns
     -------
@@ -223,9 +245,8 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     img, hm = _image_and_heat(image, heat, alpha)
     span = img.max() - img.min()
     grey = (img - img.min()) / (span if span > 0 else 1.0)
-    m = float(np.max(np.abs(hm))) or 1.0
-    lo, hi = (-m, m) if signed else (min(0.0, float(hm.min())), m)
-    colour = matplotlib.colormaps["RdBu_r" if signed else cmap]((hm - lo) / (hi - lo))[..., :3]
+    lo, hi = _heat_limits(hm, signed, vmax)
+    colour = matplotlib.colormaps["RdBu_r" if signed else cmap](np.clip((hm - lo) / (hi - lo), 0, 1))[..., :3]
     return (1 - alpha) * grey[..., None] + alpha * colour
 
 
@@ -257,8 +278,47 @@ def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chanc
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     if label or chance is not None:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return ax
+
+
+#: font size of box labels, in points (at least 9 pt, readable at 100 % zoom)
+LABEL_FONTSIZE = 9
+
+
+def _place_box_labels(ax, boxes, labels, colors, H, W):
+    """Write each box's label next to it where it overlaps no label placed before.
+
+    Candidates, in order: above the box's top-left corner, just inside it, below the box,
+    then further up or down in steps of one line. The label's size is estimated from
+    the font size and the axes' size in pixels (good enough to keep labels apart).
+    """
+    fig = ax.figure
+    width_px, height_px = (ax.get_position().width * fig.get_figwidth() * fig.dpi,
+                           ax.get_position().height * fig.get_figheight() * fig.dpi)
+    per_pt = fig.dpi / 72.0
+    line = LABEL_FONTSIZE * 1.25 * per_pt * H / max(height_px, 1.0)      # one line, in data units
+    char = LABEL_FONTSIZE * 0.6 * per_pt * W / max(width_px, 1.0)        # one character, in data units
+    placed = []
+
+    def free(x0, y0, x1, y1):
+        return all(x1 <= a0 or x0 >= a1 or y1 <= b0 or y0 >= b1 for a0, b0, a1, b1 in placed)
+
+    for k, (x, y, h, w) in enumerate(boxes):
+        if labels[k] is None:
+            continue
+        text = str(labels[k])
+        left, top, bottom = (x - w / 2) * W - 0.5, (y - h / 2) * H - 0.5, (y + h / 2) * H - 0.5
+        width = char * len(text)
+        left = min(max(left, -0.5), W - 0.5 - width)
+        tops = [top - line, top, bottom]                           # top edge of the label
+        tops += [top - line * (j + 2) for j in range(4)] + [bottom + line * (j + 1) for j in range(4)]
+        tops = [t for t in tops if -0.5 <= t <= H - 0.5 - line] or [top - line]
+        t = next((t for t in tops if free(left, t, left + width, t + line)), tops[0])
+        placed.append((left, t, left + width, t + line))
+        color = colors[k] if colors is not None else OUTPUT
+        ax.text(left, t, text, color=color, fontsize=LABEL_FONTSIZE, va="top", ha="left",
+                bbox=dict(facecolor="black", alpha=0.55, edgecolor="none", pad=0.5))
 
 
 def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=None, title=None):
@@ -298,11 +358,10 @@ def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=No
                                float(w * W), float(h * H), fill=False,
                                edgecolor=color, linewidth=1.5,
                                linestyle=linestyles[k] if linestyles is not None else "-"))
-        if labels is not None and labels[k] is not None:
-            ax.text((x - w / 2) * W - 0.5, (y - h / 2) * H - 1, str(labels[k]), color=color, fontsize=8,
-                    va="bottom", ha="left")
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
+    if labels is not None:
+        _place_box_labels(ax, b, labels, colors, H, W)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:

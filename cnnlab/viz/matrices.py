@@ -32,7 +32,7 @@ def toeplitz_labels(symbol, m, n, mode="full"):
 
     Examples
     --------
-    Seed 003's T(x) for x of length 3 and y of length 6 (an 8 × 6 matrix):
+    The Unit 5 notes' T(x) for x of length 3 and y of length 6 (an 8 × 6 matrix):
 
     >>> T = toeplitz_labels("x", 3, 6)
     >>> T.shape
@@ -125,11 +125,11 @@ def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), hi
             axis.set_ticks(range(size))
         else:
             axis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.tick_params(labelsize=7, length=0)
+    ax.tick_params(labelsize=9, length=0)
     if xlabel:
-        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=9)
     if ylabel:
-        ax.set_ylabel(ylabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=9)
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:

@@ -60,7 +60,7 @@ def plot_signal(x, *, t=None, ax=None, label=None, color=INPUT, title=None, high
     if title:
         ax.set_title(title, fontsize=10)
     if label:
-        ax.legend(fontsize=8, loc="best")
+        ax.legend(fontsize=9, loc="best")
     return ax
 
 
@@ -101,7 +101,7 @@ def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, col
     if title:
         ax.set_title(title, fontsize=10)
     if label:
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
     return ax
 
 
@@ -143,7 +143,7 @@ def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=
     if title:
         ax.set_title(title, fontsize=10)
     if label:
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
     return ax
 
 
@@ -180,7 +180,7 @@ def plot_frequency_response(h, rate, *, ax=None, label=None, color="black", n_ff
     if title:
         ax.set_title(title, fontsize=10)
     if label:
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
     return ax
 
 
@@ -227,12 +227,12 @@ def plot_pmf(pmf, *, ax=None, label=None, color=OUTPUT, exact=None, title=None, 
         for bar, p in zip(bars, probs):
             text = str(Fraction(p)) if isinstance(p, (Fraction, int)) else fmt(p, max_denominator=1000)
             ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), text, ha="center", va="bottom",
-                    fontsize=7)
+                    fontsize=9)
     ax.set_ylabel("probability")
     if title:
         ax.set_title(title, fontsize=10)
     if label:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     return ax
 
 

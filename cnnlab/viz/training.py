@@ -76,7 +76,7 @@ def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=
     ax.set_xlabel("epoch")
     ax.set_ylabel(" / ".join(metrics))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     if title:
         ax.set_title(title)
     return ax
@@ -131,7 +131,7 @@ def plot_confusion_matrix(cm, *, ax=None, normalize=False, class_names=None, tit
             for j in range(k):
                 if m[i, j]:
                     text = f"{m[i, j]:.2f}" if normalize else f"{int(round(m[i, j]))}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=7 if k > 6 else 9,
+                    ax.text(j, i, text, ha="center", va="center", fontsize=9 if k > 6 else 9,
                             color=text_color(cmap(norm(m[i, j]))))
     ax.set_xticks(range(k), class_names)
     ax.set_yticks(range(k), class_names)
@@ -187,6 +187,6 @@ def plot_misclassified(images, y_true, y_pred, *, n=16, ncols=8, ax=None, proba=
         labels = [f"{lab} {pr[i, p[i]]:.0%}" for lab, i in zip(labels, wrong)]
     show_grid(imgs[wrong], ncols=min(_check_int(ncols, "ncols", minimum=1), len(wrong)), labels=labels,
               normalize="all", ax=ax, title=title or f"{int((t != p).sum())} misclassified of {len(t)}",
-              fontsize=8)
+              fontsize=9)
     ax.misclassified = wrong
     return ax

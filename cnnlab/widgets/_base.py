@@ -46,7 +46,8 @@ class Explorer:
     error : str or None
         The message shown instead of a figure when the settings are impossible.
     out : ipywidgets.Output
-        The one output area; its height is fixed so the page does not jump.
+        The one output area: at least as tall as the figure (so the page does not jump),
+        at most ``height`` (then it scrolls).
     figure : matplotlib.figure.Figure
         The persistent figure ``draw`` paints on.
     last_update_s : float
@@ -56,7 +57,9 @@ class Explorer:
         (PNG, or JPEG when ``image_format == "jpeg"``).
     """
 
-    #: height of the output area (CSS); subclasses override.
+    #: the most the output area grows to before it scrolls (CSS); subclasses override. The
+    #: area is as tall as what it shows — at least the figure's height, so a redraw or an
+    #: error message never makes the page jump, and never a blank band under the figure.
     height = "480px"
     #: CSS class added to ``widget`` (with ``cnnlab-explorer``) so browser tests can find it.
     css_class = None
@@ -69,7 +72,9 @@ class Explorer:
     layout = "constrained"
 
     def __init__(self):
-        self.out = widgets.Output(layout=widgets.Layout(height=self.height, overflow="auto"))
+        figure_px = f"{round(self.figsize[1] * self.dpi)}px"
+        self.out = widgets.Output(layout=widgets.Layout(min_height=figure_px, max_height=self.height,
+                                                        overflow="auto"))
         self.figure = Figure(figsize=self.figsize, dpi=self.dpi, layout=self.layout)
         self.result = None
         self.error = None

@@ -23,8 +23,8 @@ from ._torchcode import torch_check, torch_code
 
 __all__ = ["ConvExplorer", "ConvExplorerResult", "torch_code", "torch_check"]
 
-#: seed 001's 6×6 image (homework #1)
-SEED_IMAGE = np.array([
+#: the CNN lecture notes' 6×6 image (homework #1)
+HOMEWORK_IMAGE = np.array([
     [3, 0, 1, 2, 7, 4],
     [1, 5, 8, 9, 3, 1],
     [2, 7, 2, 5, 1, 3],
@@ -47,13 +47,13 @@ MAX_SIZE = {1: 20, 2: 12}
 
 
 def make_input(pattern, n, dims):
-    """The explorer's input: seed 003's signal / seed 001's image, a ramp, an edge or random ints."""
+    """The explorer's input: the Unit 5 notes' signal / the CNN lecture notes' image, a ramp, an edge or random ints."""
     shape = (n,) * dims
     if pattern == "seed":
         if dims == 1:
             return np.resize(np.array([1.0, 2.0, 3.0]), n)
         reps = -(-n // 6)
-        return np.tile(SEED_IMAGE, (reps, reps))[:n, :n]
+        return np.tile(HOMEWORK_IMAGE, (reps, reps))[:n, :n]
     if pattern == "ramp":
         return np.arange(1, n ** dims + 1, dtype=float).reshape(shape)
     if pattern == "edge":
@@ -165,7 +165,7 @@ class ConvExplorer(Explorer):
     Parameters
     ----------
     dims : {1, 2}
-        Start in 1-D (seed 003's moving average) or 2-D (seed 001's 6×6 image).
+        Start in 1-D (Unit 5 notes' moving average) or 2-D (CNN lecture notes' 6×6 image).
     torch : bool
         Start with the live torch comparison on (it imports torch on first use).
 
@@ -178,7 +178,7 @@ class ConvExplorer(Explorer):
     Examples
     --------
     >>> ex = ConvExplorer(torch=False)
-    >>> ex.result.out_shape                  # seed 003: n = 9, k = 3, P = 2
+    >>> ex.result.out_shape                  # the Unit 5 notes: n = 9, k = 3, P = 2
     (11,)
     >>> ex.stride.value, ex.padding.value = 2, 1
     >>> [fmt(v) for v in ex.result.geometry.output]

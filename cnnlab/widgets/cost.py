@@ -74,7 +74,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
 
     Examples
     --------
-    Seed 001's RGB layer, ten 3×3×3 filters on a 6×6×3 image:
+    The CNN lecture notes' RGB layer, ten 3×3×3 filters on a 6×6×3 image:
 
     >>> c = conv_cost(6, 3, 10, 3, padding="valid")
     >>> c["out_size"], c["standard"].params, c["standard"].macs
@@ -172,7 +172,7 @@ class SeparableCostExplorer(Explorer):
             for side in ("top", "right", "left"):
                 ax.spines[side].set_visible(False)
             if index == 1:
-                ax.legend(fontsize=8, loc="upper right")
+                ax.legend(fontsize=9, loc="upper right")
             self._panels.append((key, ax, bars, texts))
         self.refresh(r, figure)
 

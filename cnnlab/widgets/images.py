@@ -219,7 +219,7 @@ class GaborResult:
 
 
 class GaborExplorer(Explorer):
-    """Seed 002's Gabor filter G(x, y) = A exp(−α x̃² − β ỹ²) sin(ω x̃ + φ), live on a photograph.
+    """The Bishop ch. 10 slides' Gabor filter G(x, y) = A exp(−α x̃² − β ỹ²) sin(ω x̃ + φ), live on a photograph.
 
     Examples
     --------

@@ -116,7 +116,7 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
     ax.set_axis_off()
     step = w + gap.shape[1]
     for k, title in enumerate(titles):
-        ax.text(k * step + w / 2, -1.5, title, ha="center", va="bottom", fontsize=8)
+        ax.text(k * step + w / 2, -1.5, title, ha="center", va="bottom", fontsize=9)
     bar_ax = figure.add_axes((0.7, 0.14, 0.28, 0.72))
     n, width = len(probs), 0.8 / len(bars)
     k = np.arange(n)
@@ -126,10 +126,10 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
                    label=None if labels is None else labels[j])
     bar_ax.set_xticks(k)
     bar_ax.set_ylim(0, 1)
-    bar_ax.tick_params(labelsize=7)
-    bar_ax.set_title("class probabilities", fontsize=8)
+    bar_ax.tick_params(labelsize=9)
+    bar_ax.set_title("class probabilities", fontsize=9)
     if labels is not None:
-        bar_ax.legend(fontsize=7)
+        bar_ax.legend(fontsize=9)
 
 
 def _index_slider(n, value):
@@ -153,7 +153,7 @@ class FeatureMapResult:
 
 
 class FeatureMapExplorer(Explorer):
-    """Every feature map of a chosen layer for a chosen image (seed 001 §7).
+    """Every feature map of a chosen layer for a chosen image (CNN lecture notes §7).
 
     Parameters
     ----------
@@ -239,19 +239,21 @@ class AttributionResult:
     target: int                 #: the class explained
     layer: str                  #: Grad-CAM's layer
     image: np.ndarray           #: (H, W)
-    saliency: np.ndarray        #: (H, W) |∂a^c/∂x|, max over channels
+    saliency: np.ndarray        #: (H, W) |∂y^c/∂x|, max over channels
     grad_cam: np.ndarray        #: (H, W) upsampled Grad-CAM map
     probabilities: np.ndarray   #: (classes,)
+    saliency_scale: float = 0.0  #: top of the saliency colour scale: its max over all classes
+    grad_cam_scale: float = 0.0  #: top of the Grad-CAM colour scale: its max over all classes
 
 
 class AttributionExplorer(Explorer):
-    """Saliency and Grad-CAM for a chosen image and class (seeds 001 §8, 002).
+    """Saliency and Grad-CAM for a chosen image and class (CNN lecture notes §8, Bishop ch. 10 slides).
 
     Parameters
     ----------
     model, images, labels : as :class:`FeatureMapExplorer`
     layer : str, optional
-        Grad-CAM's layer; default the last layer with spatial feature maps (the seed's
+        Grad-CAM's layer; default the last layer with spatial feature maps (the Bishop ch. 10 slides'
         "final convolutional layer").
 
     Examples
@@ -310,13 +312,21 @@ class AttributionExplorer(Explorer):
             c = int(probs.argmax()) if target == -1 else int(target)
             sal = saliency(self.model, x, c)[0].amax(0).cpu().numpy()
             cam = grad_cam(self.model, x, c, layer)[0].cpu().numpy()
-        return AttributionResult(index, c, layer, x[0, 0].numpy(), sal, cam, probs)
+            every = x.expand(self.n_classes, *x.shape[1:])          # every class at once: one shared scale
+            classes = list(range(self.n_classes))
+            sal_top = max(float(saliency(self.model, every, classes).max()), float(sal.max()))
+            cam_top = max(float(grad_cam(self.model, every, classes, layer).max()), float(cam.max()))
+        return AttributionResult(index, c, layer, x[0, 0].numpy(), sal, cam, probs, sal_top or 1.0, cam_top or 1.0)
 
     def draw(self, result, figure):
         grey = np.repeat(_unit(result.image)[..., None], 3, axis=2)
-        panels = [grey, blend_heatmap(result.image, result.saliency), blend_heatmap(result.image, result.grad_cam)]
+        panels = [grey, blend_heatmap(result.image, result.saliency, vmax=result.saliency_scale),
+                  blend_heatmap(result.image, result.grad_cam, vmax=result.grad_cam_scale)]
         titles = [_title(result.index, self.labels, result.probabilities),
-                  f"saliency |∂a^{result.target}/∂x|", f"Grad-CAM, class {result.target}, layer {result.layer}"]
+                  f"saliency $|\\partial y^{{{result.target}}}/\\partial x|$\n"
+                  f"scale 0–{result.saliency_scale:.3g} (max, all classes)",
+                  f"Grad-CAM, class {result.target}, layer {result.layer}\n"
+                  f"scale 0–{result.grad_cam_scale:.3g} (max, all classes)"]
         _draw_panels(figure, panels, titles, result.probabilities, [result.probabilities], ["#d62728"],
                      highlight=result.target)
 
@@ -338,7 +348,7 @@ class FGSMResult:
 
 
 class FGSMExplorer(Explorer):
-    """Move ε and watch the fast gradient sign method change the prediction (seed 002).
+    """Move ε and watch the fast gradient sign method change the prediction (Bishop ch. 10 slides).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Lesson 06 explorer: max and average pooling on the notes' 4×4 example, a photo and a feature map.
+"""Lesson 06 explorer: max and average pooling on the Chollet slides' 4×4 example, a photo and a feature map.
 
 :func:`pool` wraps the core's :func:`cnnlab.max_pool2d` / :func:`cnnlab.avg_pool2d`
 (torch semantics) for one 2-D image; :func:`shift_invariance` measures how much of a
@@ -20,14 +20,16 @@ from ..viz import sample_photo, show_image
 from ._base import Explorer
 from ._controls import STYLE, slider
 
-__all__ = ["PoolingExplorer", "SEED_FEATURE_MAP", "edge_map", "pool", "shift", "shift_invariance"]
+__all__ = ["PoolingExplorer", "EXAMPLE_FEATURE_MAP", "edge_map", "pool", "shift", "shift_invariance"]
 
-#: seed 000's 4×4 feature map; 2×2 max-pooling gives [[20, 30], [112, 37]].
-SEED_FEATURE_MAP = np.array([[12, 20, 30, 0],
-                             [8, 12, 2, 0],
-                             [34, 70, 37, 4],
-                             [112, 100, 25, 12]], dtype=float)
-SEED_FEATURE_MAP.setflags(write=False)
+#: the Chollet slides' 4×4 feature map; 2×2 max-pooling gives [[20, 30], [112, 37]].
+EXAMPLE_FEATURE_MAP = np.array([[12, 20, 30, 0],
+                                [8, 12, 2, 0],
+                                [34, 70, 37, 4],
+                                [112, 100, 25, 12]], dtype=float)
+EXAMPLE_FEATURE_MAP.setflags(write=False)
+#: the former name, kept so older notebooks keep working
+SEED_FEATURE_MAP = EXAMPLE_FEATURE_MAP
 
 
 def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
@@ -52,10 +54,10 @@ def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
 
     Examples
     --------
-    >>> pool(SEED_FEATURE_MAP, 2)
+    >>> pool(EXAMPLE_FEATURE_MAP, 2)
     array([[ 20.,  30.],
            [112.,  37.]])
-    >>> pool(SEED_FEATURE_MAP, 2, mode="avg")
+    >>> pool(EXAMPLE_FEATURE_MAP, 2, mode="avg")
     array([[13.  ,  8.  ],
            [79.  , 19.5]])
     """
@@ -153,7 +155,7 @@ def edge_map():
 
 
 _INPUTS = {
-    "seed 4×4 feature map": lambda: SEED_FEATURE_MAP,
+    "4×4 example (Chollet slides)": lambda: EXAMPLE_FEATURE_MAP,
     "photo (150×128)": _photo,
     "edge feature map (148×126)": edge_map,
 }
@@ -194,7 +196,7 @@ class PoolingExplorer(Explorer):
     layout = None
     css_class = "cnnlab-pooling-explorer"
 
-    def __init__(self, *, source="seed 4×4 feature map"):
+    def __init__(self, *, source="4×4 example (Chollet slides)"):
         super().__init__()
         if source not in _INPUTS:
             raise ValueError(f"source must be one of {list(_INPUTS)}, got {source!r}")

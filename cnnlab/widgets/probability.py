@@ -79,7 +79,7 @@ class DiceExplorer(Explorer):
         ax.plot([], [], color="#d62728", lw=1.5)
         ax.set_xlabel("sum")
         ax.locator_params(nbins=6)          # fewer tick labels: text is most of a redraw's cost
-        ax.tick_params(labelsize=8)
+        ax.tick_params(labelsize=9)
         self._ax = ax
         self._fill(r)
 

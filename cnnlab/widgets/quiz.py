@@ -6,10 +6,16 @@ word, or one of several choices, and answers on Enter or on the *check* button.
 prints one line per case. Both are for lecture notebooks, which must run top to bottom
 untouched: an unanswered exercise says "not answered yet" instead of raising. (Graded
 checks live in :mod:`cnnlab.course.checks`.)
+
+The lessons' quizzes live in ``quizzes.json`` next to this module and are shown with
+:meth:`Quiz.load`, so a lesson's cell code does not give the answer away.
 """
 from __future__ import annotations
 
+import functools
 import html
+import json
+import pathlib
 
 import ipywidgets as widgets
 import numpy as np
@@ -18,6 +24,19 @@ from ..viz import fmt
 from ._controls import STYLE
 
 __all__ = ["Quiz", "try_function"]
+
+#: the lessons' questions, answers, hints and explanations, by key ("01-1" …)
+QUIZ_BANK = pathlib.Path(__file__).with_name("quizzes.json")
+
+
+@functools.lru_cache(maxsize=1)
+def load_bank():
+    """The quiz bank: ``{key: {"question", "answer", "choices"?, "hint"?, "explanation"?, "tol"?}}``.
+
+    A typed answer is stored as the text a student would type (``"1/8"``, ``"1, 1"``) and
+    parsed like one; with ``choices`` it is the right choice.
+    """
+    return json.loads(QUIZ_BANK.read_text(encoding="utf-8"))
 
 
 def _parse(text):
@@ -104,6 +123,25 @@ class Quiz:
             row = [self.input, button]
         self.widget = widgets.VBox([prompt, widgets.HBox(row), self.feedback])
         self.widget.add_class("cnnlab-quiz")
+
+    @classmethod
+    def load(cls, key):
+        """The quiz ``key`` of the lessons' bank (``quizzes.json``), e.g. ``Quiz.load("01-1")``.
+
+        Examples
+        --------
+        >>> q = Quiz.load("01-1")
+        >>> q.check("4"), q.check("5")
+        (False, True)
+        """
+        bank = load_bank()
+        if key not in bank:
+            raise ValueError(f"key must be one of the quiz bank's keys {sorted(bank)}, got {key!r}")
+        entry = dict(bank[key])
+        answer = entry.pop("answer")
+        if "choices" not in entry:
+            answer = [_parse(a) for a in answer] if isinstance(answer, list) else _parse(answer)
+        return cls(entry.pop("question"), answer, **entry)
 
     def check(self, value):
         """Check an answer (text as typed, or a choice) and show the verdict; returns True/False."""

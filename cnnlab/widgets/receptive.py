@@ -23,13 +23,13 @@ __all__ = ["PRESETS", "ReceptiveFieldExplorer", "dependency_cone", "parse_layers
 
 #: Stacks from the lecture notes: name -> layer text.
 PRESETS = {
-    "three 3×3 convs (seed 000: 7×7)": "conv3 conv3 conv3",
-    "3 convs with 2×2 max-pools (seed 000)": "conv3 pool2 conv3 pool2 conv3",
-    "model2 (seed 003)": "conv5 pool2 conv3 pool2",
+    "three 3×3 convs (Chollet slides: 7×7)": "conv3 conv3 conv3",
+    "3 convs with 2×2 max-pools (Chollet slides)": "conv3 pool2 conv3 pool2 conv3",
+    "model2 (Unit 5 notes)": "conv5 pool2 conv3 pool2",
     "two 3×3 = one 5×5 (VGG)": "conv3 conv3",
     "one 5×5": "conv5",
     "AlexNet conv1 + pool (11/4, 3/2)": "conv11/s4 pool3/s2",
-    "dilated 1, 2, 4 (seed 000)": "conv3/d1 conv3/d2 conv3/d4",
+    "dilated 1, 2, 4 (Chollet slides)": "conv3/d1 conv3/d2 conv3/d4",
     "one dilated 3×3, d=2 (holes)": "conv3/d2",
 }
 
@@ -137,7 +137,7 @@ class ReceptiveFieldExplorer(Explorer):
     >>> ex = ReceptiveFieldExplorer()
     >>> ex.result.records[-1].size        # three 3×3 convolutions: a 7×7 window
     7
-    >>> ex.preset.value = "dilated 1, 2, 4 (seed 000)"
+    >>> ex.preset.value = "dilated 1, 2, 4 (Chollet slides)"
     >>> ex.result.records[-1].size
     15
     >>> ex.layers.value = "conv3 pool2 banana"
@@ -150,7 +150,7 @@ class ReceptiveFieldExplorer(Explorer):
     layout = None
     css_class = "cnnlab-receptive-explorer"
 
-    def __init__(self, *, preset="three 3×3 convs (seed 000: 7×7)", input_size=32):
+    def __init__(self, *, preset="three 3×3 convs (Chollet slides: 7×7)", input_size=32):
         super().__init__()
         if preset not in PRESETS:
             raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
@@ -260,7 +260,7 @@ class ReceptiveFieldExplorer(Explorer):
             f"<tr><td>{rec.layer}</td><td>{kind}</td><td>{k}</td><td>{s}</td><td>{d}</td>"
             f"<td>{n}</td><td><b>{rec.size}</b></td><td>{rec.jump}</td></tr>"
             for rec, (kind, k, s, d), n in zip(r.records, r.layers, r.sizes[1:]))
-        table = ('<table class="cnnlab-rf-table" style="font-size:11px;border-collapse:collapse" border="1" '
+        table = ('<table class="cnnlab-rf-table" style="font-size:12px;border-collapse:collapse" border="1" '
                  'cellpadding="2"><tr><th>layer</th><th>kind</th><th>k</th><th>s</th><th>d</th><th>units</th>'
                  f'<th>field R</th><th>jump J</th></tr>{rows}</table>')
         gap = "" if reads == last.size else f" (it reads only {reads} of them: dilation leaves holes)"

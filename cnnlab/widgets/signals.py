@@ -45,7 +45,7 @@ class MovingAverageExplorer(Explorer):
     Parameters
     ----------
     duration : float
-        Clip length in seconds (8,000 samples per second, as in seed 003).
+        Clip length in seconds (8,000 samples per second, as in the Unit 5 notes).
     seed : int
         Seed of the noise.
 
@@ -112,13 +112,13 @@ class MovingAverageExplorer(Explorer):
         plot_frequency_response(np.full(r.width, 1 / r.width), RATE, ax=ax3, color="#d62728",
                                 label="gain of the moving average", n_fft=512)
         ax3.set_ylim(-60, 3)
-        ax3.set_ylabel("moving-average gain (dB)", fontsize=8, color="#d62728")
+        ax3.set_ylabel("moving-average gain (dB)", fontsize=9, color="#d62728")
         ax3.get_legend().remove()
         ax2.set_title("spectrum of the noisy (grey) and smoothed (green) clip; dashed red: the average's gain",
                       fontsize=9)
         for ax in (ax1, ax2, ax3):          # fewer tick labels: text is most of a redraw's cost
             ax.locator_params(nbins=5)
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=9)
         self._axes = (ax1, ax2, ax3)
 
     @staticmethod
@@ -201,13 +201,13 @@ class FlipShiftAddExplorer(Explorer):
     Parameters
     ----------
     x, h : str
-        Initial signal and kernel as text (seed 003's moving-average example by default).
+        Initial signal and kernel as text (Unit 5 notes' moving-average example by default).
 
     Examples
     --------
     >>> ex = FlipShiftAddExplorer()
     >>> ex.t.value = 9
-    >>> fmt(ex.result.revealed[-1])                       # y(10) of seed 003 (1-based)
+    >>> fmt(ex.result.revealed[-1])                       # y(10) of the Unit 5 notes (1-based)
     '5/3'
     """
 

@@ -110,7 +110,7 @@ class LTIExplorer(Explorer):
         (cross,) = a3.plot(np.arange(r.y_conv.size), r.y_conv, "x", color="#d62728", ms=6, mew=1.5)
         for ax in (a1, a2, a3):             # fewer tick labels: text is most of a redraw's cost
             ax.locator_params(nbins=5)
-            ax.tick_params(labelsize=8)
+            ax.tick_params(labelsize=9)
         self._artists = ((a1, a2, a3), [a.containers[-1] for a in (a1, a2, a3)], cross)
 
     def refresh(self, r, figure):

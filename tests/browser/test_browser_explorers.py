@@ -204,7 +204,7 @@ def exercise(explorer, name, spec, shots) -> Walk:
 # ---------------------------------------------------------------------------------------
 
 def quizzes_in(path: pathlib.Path) -> list[dict]:
-    """The Quiz(...) calls of a notebook, in order, with their answer evaluated."""
+    """The Quiz(...) and Quiz.load(key) calls of a notebook, in order, with their answer."""
     found = []
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     for cell in cells:
@@ -215,7 +215,15 @@ def quizzes_in(path: pathlib.Path) -> list[dict]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Quiz":
+            func = node.func if isinstance(node, ast.Call) else None
+            if (isinstance(func, ast.Attribute) and func.attr == "load"
+                    and isinstance(func.value, ast.Name) and func.value.id == "Quiz"):
+                from cnnlab.widgets.quiz import load_bank          # Quiz.load(key): the answer is in the bank
+                entry = load_bank()[node.args[0].value]
+                answer = entry["answer"]
+                found.append({"answer": answer[0] if isinstance(answer, list) else answer,
+                              "choices": entry.get("choices"), "line": node.lineno})
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "Quiz":
                 env = {"Fraction": Fraction, "np": np}
                 answer = eval(compile(ast.Expression(node.args[1]), str(path), "eval"), env)
                 choices = next((eval(compile(ast.Expression(k.value), str(path), "eval"), env)

@@ -137,7 +137,7 @@ RECEPTIVE = ExplorerSpec(
     steps=[  # three 3×3 convolutions: 7 wide, reads 7
         Step("output unit", value=1),
         Step("preset", arg="one dilated 3×3, d=2 (holes)"),           # 5 wide, reads 3
-        Step("preset", arg="dilated 1, 2, 4 (seed 000)"),            # 15
+        Step("preset", arg="dilated 1, 2, 4 (Chollet slides)"),            # 15
         Step("input length", "type", 16, value=16),
         Step("input length", "type", 14, expect="error"),            # 15 > 14: too short
         Step("input length", "drag", 0.9),
