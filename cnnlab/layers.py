@@ -50,7 +50,7 @@ def _conv_padding(padding, spatial, ksize, stride, dilation, fname):
             return ((0, 0),) * nd
         if any(s != 1 for s in stride):
             raise ValueError(
-                f"padding='same' needs stride=1 (as in torch.nn.functional.{fname}), got "
+                f"padding='same' needs stride=1 (as in torch.nn.functional.{fname.removesuffix('_backward')}), got "
                 f"stride={stride if nd > 1 else stride[0]}; for a strided 'same' layer pass explicit "
                 "padding, e.g. cnnlab.same_padding(n, kernel_size, stride) (TensorFlow's rule)"
             )

@@ -289,6 +289,8 @@ X2, W2 = np.ones((1, 2, 5, 5)), np.ones((4, 2, 3, 3))
     ((X2, W2, "dy"), {}, TypeError, r"grad_y must be an array of numbers, got str"),
     ((X2, W2, np.ones((1, 4, 3, 3))), dict(stride=0), ValueError, r"stride must be a positive int or a pair of them, got 0"),
     ((X2, W2, np.ones((1, 4, 3, 3))), dict(padding="full"), ValueError, r"padding must be one of 'valid', 'same', got 'full'"),
+    ((X2, W2, np.ones((1, 4, 3, 3))), dict(padding="same", stride=2), ValueError,
+     r"padding='same' needs stride=1 \(as in torch.nn.functional.conv2d\), got stride=\(2, 2\)"),
     ((X2, W2, np.ones((1, 4, 3, 3))), dict(groups=2), ValueError, r"x has 2 channels but w .*expects groups"),
     ((X2, W2, np.ones((1, 4, 3, 3))), dict(dilation=3), ValueError, r"conv2d_backward: along axis H"),
 ])
