@@ -50,7 +50,7 @@ def _conv_padding(padding, spatial, ksize, stride, dilation, fname):
             return ((0, 0),) * nd
         if any(s != 1 for s in stride):
             raise ValueError(
-                f"padding='same' needs stride=1 (as in torch.nn.functional.{fname}), got "
+                f"padding='same' needs stride=1 (as in torch.nn.functional.{fname.removesuffix('_backward')}), got "
                 f"stride={stride if nd > 1 else stride[0]}; for a strided 'same' layer pass explicit "
                 "padding, e.g. cnnlab.same_padding(n, kernel_size, stride) (TensorFlow's rule)"
             )
@@ -59,7 +59,14 @@ def _conv_padding(padding, spatial, ksize, stride, dilation, fname):
     return _padding_pairs(padding, nd)
 
 
-def _convnd(x, w, b, stride, padding, dilation, groups, nd, fname):
+def _conv_args(x, w, b, stride, padding, dilation, groups, nd, fname):
+    """Check a convolution's arguments as ``torch.nn.functional.conv{nd}d`` would.
+
+    Returns ``(x, w, b, unbatched, groups, stride, dilation, pads, out)``: ``x`` with a
+    batch axis, the normalised parameters, the (before, after) padding per axis and the
+    output size per axis. Shared by :func:`conv1d`, :func:`conv2d` and
+    :func:`cnnlab.conv2d_backward`.
+    """
     x = _as_real(x, "x", (nd + 1, nd + 2))
     w = _as_real(w, "w", nd + 2)
     if b is not None:
@@ -98,6 +105,15 @@ def _convnd(x, w, b, stride, padding, dilation, groups, nd, fname):
         except ValueError as exc:
             raise ValueError(f"{fname}: along axis {ax} (input size {size}, kernel size {k}): {exc}") from exc
 
+    return x, w, b, unbatched, groups, stride, dilation, pads, out
+
+
+def _convnd(x, w, b, stride, padding, dilation, groups, nd, fname):
+    x, w, b, unbatched, groups, stride, dilation, pads, out = _conv_args(
+        x, w, b, stride, padding, dilation, groups, nd, fname)
+    n, c_in = x.shape[:2]
+    c_out, c_group = w.shape[:2]
+    ksize = w.shape[2:]
     dtype = _result_dtype(x, w, b)
     x = x.astype(dtype, copy=False)
     if any(p for pair in pads for p in pair):

@@ -16,6 +16,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SMOKE = {  # script -> (smallest arguments, a line its report must contain)
     "conv.py": (["--repeat", "1"], "conv2d N=64, 1->8, 28x28, k=5"),
+    "backward.py": (["--repeat", "1"], "conv2d_backward N=64, 1->8, 28x28, k=5"),
     "explain.py": (["--batch", "8", "--repeat", "1"], "captum ms"),
     "training.py": (["--repeat", "1", "--epochs", "1", "--max-epochs", "1"], "fit vs a bare loop"),
     "widgets.py": (["--repeat", "1"], "worst explorer median / goal"),

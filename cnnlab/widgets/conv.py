@@ -3,8 +3,10 @@
 Every setting shows, at once: the padded input with the kernel footprint of one output
 position, the output with its values, the output-size formula with the numbers put in,
 the sum of products behind the selected value, the convolution matrix with that
-output's row highlighted, the equivalent ``torch.nn.functional`` call, and a live check
-that cnnlab, the matrix product and torch give the same numbers. A Play button steps
+output's row highlighted (or, in the backward view, its transpose with the column that
+carries that output's gradient back to the inputs), the equivalent
+``torch.nn.functional`` call, and a live check that cnnlab, the matrix product and torch
+give the same numbers. A Play button steps
 the kernel across the input.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from ..backward import conv2d_backward
 from ..shapes import same_padding
 from ..viz import conv_geometry, fmt, plot_matrix
 from ._base import Explorer
@@ -117,6 +120,9 @@ class ConvExplorerResult:
     matrix_error: float
     torch_error: float | None
     torch_message: str
+    view: str = "forward"
+    flow: np.ndarray | None = None
+    transpose_error: float | None = None
 
     @property
     def value(self):
@@ -227,15 +233,20 @@ class ConvExplorer(Explorer):
                                  show_repeat=True)
         self.play.add_class("cnnlab-play")
         widgets.link((self.play, "value"), (self.position, "value"))
+        self.view = widgets.ToggleButtons(
+            options=[("forward: y = M x", "forward"), ("backward: Mᵀ", "transpose")], value="forward",
+            description="matrix view", style=style,
+            tooltips=["the convolution matrix M", "its transpose: where each output's gradient flows"])
         self.use_torch = widgets.Checkbox(value=bool(torch), description="check against torch",
                                           style=style, indent=False)
         controls = [self.dims, self.operation, self.size, self.kernel_size, self.stride, self.dilation,
                     self.padding_mode, self.padding, self.pad_before, self.pad_after,
-                    self.input_pattern, self.kernel_pattern, self.position, self.use_torch]
+                    self.input_pattern, self.kernel_pattern, self.position, self.use_torch, self.view]
         left = widgets.VBox([self.dims, self.operation, self.input_pattern, self.kernel_pattern,
                              self.size, self.kernel_size, self.stride])
         right = widgets.VBox([self.padding_mode, self.padding, self.pad_before, self.pad_after,
-                              self.dilation, widgets.HBox([self.play, self.position]), self.use_torch])
+                              self.dilation, widgets.HBox([self.play, self.position]), self.use_torch,
+                              self.view])
         box = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         self._dims_seen = dims
         self._finish(controls, box=box)
@@ -281,10 +292,10 @@ class ConvExplorer(Explorer):
                     padding_mode=self.padding_mode.value, padding=self.padding.value,
                     pad_before=self.pad_before.value, pad_after=self.pad_after.value,
                     input_pattern=self.input_pattern.value, kernel_pattern=self.kernel_pattern.value,
-                    position=self.position.value, use_torch=self.use_torch.value)
+                    position=self.position.value, use_torch=self.use_torch.value, view=self.view.value)
 
     def compute(self, *, dims, operation, n, k, stride, dilation, padding_mode, padding, pad_before,
-                pad_after, input_pattern, kernel_pattern, position, use_torch):
+                pad_after, input_pattern, kernel_pattern, position, use_torch, view="forward"):
         pair = resolve_padding(padding_mode, n, k, stride, dilation, padding, pad_before, pad_after)
         x = make_input(input_pattern, n, dims)
         w = make_kernel(kernel_pattern, k, dims)
@@ -297,11 +308,20 @@ class ConvExplorer(Explorer):
             torch_error, message = torch_check(geom, padding_mode)
         else:
             torch_error, message = None, "torch comparison switched off"
+        # the backward pass: ∂L/∂x = Mᵀ ∂L/∂y; one output's gradient flows along its row of M
+        flow = geom.matrix[geom.row(pos)].reshape(geom.x.shape)
+        g = np.arange(1.0, geom.output.size + 1).reshape(geom.output.shape)       # a generic ∂L/∂y
+        lift = (lambda a: a[None, None, None]) if dims == 1 else (lambda a: a[None, None])  # noqa: E731
+        pads = ((0, 0),) + geom.padding if dims == 1 else geom.padding
+        grad_x = conv2d_backward(lift(geom.x), lift(geom.applied), lift(g), padding=pads,
+                                 stride=(1,) * (2 - dims) + geom.stride,
+                                 dilation=(1,) * (2 - dims) + geom.dilation)[0]
+        transpose_error = float(np.max(np.abs(geom.matrix.T @ g.ravel() - grad_x.ravel())))
         return ConvExplorerResult(
             geometry=geom, position=pos, padding_mode=padding_mode, out_shape=geom.output.shape,
             formula=size_formula(n, k, stride, pair, dilation, dims), terms=sum_of_products(geom, pos),
             torch_code=torch_code(geom, padding_mode), matrix_error=matrix_error, torch_error=torch_error,
-            torch_message=message)
+            torch_message=message, view=view, flow=flow, transpose_error=transpose_error)
 
     def draw(self, result, figure):
         figure.set_size_inches(7.5, 3.4 if result.geometry.ndim == 1 else 3.8)
@@ -320,6 +340,14 @@ class ConvExplorer(Explorer):
         geom, pos = result.geometry, result.position
         row = geom.row(pos)
         m = geom.matrix
+        if result.view == "transpose":
+            plot_matrix(m.T, ax=self._ax, highlight_rows=geom.input_columns(pos), highlight_cols=[row],
+                        annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
+                        title=(f"transposed matrix Mᵀ ({m.shape[1]}×{m.shape[0]}), ∂L/∂x = Mᵀ @ ∂L/∂y:\n"
+                               f"yellow column {row} = the selected output's gradient, red rows = where it flows"),
+                        xlabel="output gradient " + ("∂L/∂y[i]" if geom.ndim == 1 else "(pixel, row-major)"),
+                        ylabel="input gradient " + ("∂L/∂x[i]" if geom.ndim == 1 else "pixel"))
+            return
         plot_matrix(m, ax=self._ax, highlight_rows=[row], highlight_cols=geom.input_columns(pos),
                     annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
                     title=(f"convolution matrix M ({m.shape[0]}×{m.shape[1]}), y = M @ x"
@@ -363,7 +391,21 @@ class ConvExplorer(Explorer):
             f'<div class="cnnlab-readout cnnlab-sum" data-value="{result.value!r}"><pre {pre}>'
             f'{html.escape(result.terms)}</pre></div>'
             f'<div class="cnnlab-readout cnnlab-agree">{agree}</div>'
+            + (self._transpose_html(result) if result.view == "transpose" else "") +
             '<details class="cnnlab-torch"><summary>equivalent torch.nn.functional call</summary>'
             f'<pre class="cnnlab-torch-code" {pre}>{html.escape(result.torch_code)}</pre></details>'
             '</div>'
         )
+
+    def _transpose_html(self, result):
+        geom, pos = result.geometry, result.position
+        idx = ",".join(str(i) for i in pos)
+        cols = geom.input_columns(pos)
+        flows = ", ".join(f"x[{','.join(str(int(i)) for i in np.unravel_index(c, geom.x.shape))}] "
+                          f"← {fmt(result.flow.ravel()[c])}·g" for c in cols)
+        ok = result.transpose_error < 1e-9
+        check = (f'<span style="color:{"#1a7f37" if ok else "#a00"}">{"✔" if ok else "✘"} Mᵀ @ g == '
+                 f'cnnlab.conv2d_backward\'s ∂L/∂x</span> (max |difference| {result.transpose_error:.1g})')
+        return ('<div class="cnnlab-readout cnnlab-transpose" style="margin:4px 0">'
+                f'backward: a gradient g = ∂L/∂y[{idx}] flows back along column {geom.row(pos)} of Mᵀ, '
+                f'to {html.escape(flows) or "no input (the window reads only padding)"}. {check}</div>')
