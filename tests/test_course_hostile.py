@@ -389,6 +389,10 @@ for pid in pids:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
 print("HELD_BY_CHILDREN", held)
+"""
+
+MEMORY_TMP = """\
+import os
 written = 0
 for i in range(5):  # 5 x 400 MiB into the private /tmp (a tmpfs: memory)
     try:
@@ -612,7 +616,9 @@ def _submissions(root: pathlib.Path) -> dict:
     subs["h_frames"] = ({"ps1.ipynb": dump(_with(solution, "q1_conv1d", FRAMES_Q1))}, q1_lost)
 
     # memory beyond the cap, huge outputs
-    subs["h_memory"] = ({"ps1.ipynb": dump(_insert_after(solution, "q6_same", MEMORY_HOG))}, FULL)
+    nb = _insert_after(solution, "q6_same", MEMORY_TMP)
+    nb = _insert_after(nb, "q6_same", MEMORY_HOG)
+    subs["h_memory"] = ({"ps1.ipynb": dump(nb)}, FULL)
     nb = _insert_after(_with(solution, "q1_conv1d", HUGE_Q1), "setup", HUGE)
     subs["h_huge"] = ({"ps1.ipynb": dump(nb)}, q1_lost)
 
@@ -891,7 +897,7 @@ def test_trusted_side_bounds_memory_of_an_answer(tmp_path):
 
     from cnnlab.course.judge.trusted import read_answer
 
-    size = 8 * 2**20
+    size = 2 * 2**20
     (tmp_path / "res-x.json").write_text('{"status": "ok", "value": [' + "{}," * (size // 3) + "{}]}")
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -903,3 +909,29 @@ def test_trusted_side_bounds_memory_of_an_answer(tmp_path):
         os.close(fd)
     del answer
     assert peak < 6 * size, f"an {size >> 20} MiB answer took {peak >> 20} MiB to read"
+
+
+def test_trusted_side_does_not_build_huge_models(monkeypatch):
+    """A kernel controls the description of a torch model it sends (a replaced
+    ``__cnnlab_serve__`` answers ``describe`` with any JSON): a message of 200 bytes must
+    not make the trusted worker allocate and initialise the layer it names (measured:
+    ``Linear(10**6, 250)`` cost the worker 1.2 GB and 30 s; a Sequential of such layers
+    takes the machine). The layer's constructor is spied on, so nothing is allocated here."""
+    torch = pytest.importorskip("torch")
+    from cnnlab.course.judge import wire
+
+    asked = []
+
+    def spy(self, in_features, out_features, *args, **kwargs):
+        asked.append(in_features * out_features)
+        raise RuntimeError("not built in this test")
+
+    monkeypatch.setattr(torch.nn.Linear, "__init__", spy)
+    layer = {"type": "Linear", "args": {"in_features": 10**6, "out_features": 10**6, "bias": False},
+             "training": False}
+    msg = {"$": "module", "type": "Sequential", "repr": "", "state": [],
+           "spec": {"type": "Sequential", "children": [[str(i), layer] for i in range(3)], "training": False}}
+    with pytest.raises(wire.WireError):
+        wire.decode(msg)
+    assert not [n for n in asked if n > wire.MAX_ELEMENTS], (
+        f"the trusted side tried to build layers of {asked} weights from a 400-byte message")
