@@ -783,6 +783,19 @@ def test_noisy_answers_keep_their_points_and_show_no_stderr_penalty(graded):
                 if o.output_type == "error" or o.get("name") == "stderr"]
 
 
+@pytest.mark.parametrize("student, evidence", [
+    ("h_procs", "daemon started"), ("h_procs", "forked 120"), ("h_kill", "SIGKILL"),
+    ("h_forge", "serve replaced"), ("h_memory", "HELD_BY_CHILDREN"), ("h_read", "READ /proc/self/mountinfo"),
+    ("h_write", "no " + str(SITE)), ("h_tamper_numpy", ""), ("h_huge", "truncated"),
+])
+def test_the_hostile_code_really_ran(graded, student, evidence):
+    """(so that a case cannot pass because its attack never ran)"""
+    root, _, _, _ = graded
+    text = "".join(o.get("text", "") for c in _autograded(root, student).cells
+                   if c.cell_type == "code" for o in c.get("outputs", []))
+    assert evidence in text
+
+
 # -- classmates ------------------------------------------------------------------------------
 def test_alice_untouched(graded):
     root, _, run, state = graded
