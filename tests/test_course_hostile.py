@@ -14,7 +14,10 @@ case asserts
   environment.
 
 The hostile code is written as a student would: it knows the course's layout (the
-paths are spelled out, as if guessed) and prints whatever it manages to read.
+paths are spelled out, as if guessed) and prints whatever it manages to read. The
+library-rule cases rely on ps1's ``RULES`` (``cnnlab.course.checks.ps1``). Three tests
+at the end aim at the trusted side directly: what a kernel-written answer may cost the
+grading worker, and the memory a sandbox may hold in total.
 """
 from __future__ import annotations
 
@@ -186,14 +189,6 @@ def toeplitz(h, n): return Liar()
 def pmf_sum(p, q): return LiarDict()
 def conv2d_valid(image, kernel): return np.zeros((1, 1)).view(LiarArray)
 def same_padding(n, f, stride=1): return (LiarInt(0), LiarInt(0))
-"""
-
-LIAR_VALUES = """\
-p_Z = LiarDict()
-edge_map = np.zeros((4, 4)).view(LiarArray)
-true_convolution = Liar()
-p_formula = LiarFloat(0.0)
-pads_keep_6 = (LiarInt(0), LiarInt(0))
 """
 
 SHADOW_CNNLAB = """\
@@ -673,7 +668,8 @@ def course(tmp_path_factory):
     source = nbformat.read(path, as_version=4)
     cell = _cell(source, "q1_conv1d_test")
     assert "### BEGIN HIDDEN TESTS\n" in cell.source
-    cell.source = cell.source.replace("### BEGIN HIDDEN TESTS\n", "### BEGIN HIDDEN TESTS\n" + HIDDEN_CANARY + "\n")
+    begin = "### BEGIN HIDDEN TESTS\n"
+    cell.source = cell.source.replace(begin, begin + HIDDEN_CANARY + "\n")
     nbformat.write(source, path)
     build(root, ["ps1"], prove=False, log=lambda *a: None)
     return root
