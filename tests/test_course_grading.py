@@ -109,7 +109,8 @@ def _submissions(root: pathlib.Path) -> dict:
     # leaves a process behind (a new program cannot even start: execve is refused), and
     # code that must not reach the grader's IPython history
     spawn = ('import os, time  # cnnlab-history-marker\n'
-             'if os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n    os._exit(0)\n'
+             'try:\n    if os.fork() == 0:\n        os.setsid()\n        time.sleep(600)\n        os._exit(0)\n'
+             'except PermissionError as exc:\n    print("no new processes:", exc)\n'
              'try:\n    import subprocess\n    subprocess.Popen(["sleep", "600"])\n'
              'except PermissionError as exc:\n    print("no new programs:", exc)\n')
     subs["h_spawn"] = ({"ps1.ipynb": dump(_with(solution, "q1_conv1d", spawn + _cell(solution, "q1_conv1d").source))},
@@ -214,6 +215,7 @@ def test_grading_kernels_leave_nothing_behind(graded):
     root, _, _ = graded
     out = "".join(o.get("text", "") for o in _cell(_autograded(root, "h_spawn"), "q1_conv1d").outputs)
     assert "no new programs: [Errno 1] Operation not permitted" in out
+    assert "no new processes: [Errno 1] Operation not permitted" in out
     survivors = []
     for proc in pathlib.Path("/proc").iterdir():
         try:

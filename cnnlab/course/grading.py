@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pathlib
 import shutil
+import stat
 import tempfile
 import time
 import warnings
@@ -60,7 +61,7 @@ class GradeRun:
 def _tree_hash(path: pathlib.Path) -> str:
     digest = hashlib.sha256()
     for p in sorted(path.rglob("*")):
-        if p.is_file() and ".ipynb_checkpoints" not in p.parts:
+        if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts:
             digest.update(str(p.relative_to(path)).encode() + b"\0")
             digest.update(hashlib.sha256(p.read_bytes()).digest())
     return digest.hexdigest()
@@ -135,8 +136,11 @@ def _autograde_one(submitted: str, student: str, assignment: str, release_dir: s
     layout = Layout.from_api(api)
     start = time.perf_counter()
     dest = layout.submitted / student / assignment
-    copytree(submitted, dest)
+    skipped = _copy_regular_files(pathlib.Path(submitted), dest)
     notes = prepare_submission(dest, pathlib.Path(release_dir), expected)
+    if skipped:
+        notes.insert(0, "these were links or special files, not files, and were not graded: "
+                     + ", ".join(f"`{name}`" for name in skipped[:10]) + ".")
     result = api.autograde(assignment, student, force=True, create=True)
     out = layout.autograded / student / assignment
     return {
@@ -144,6 +148,33 @@ def _autograde_one(submitted: str, student: str, assignment: str, release_dir: s
         "error": "" if result.get("success") else (result.get("log", "") + result.get("error", ""))[-4000:],
         "autograded": str(out), "notes": notes, "seconds": time.perf_counter() - start,
     }
+
+
+def _copy_regular_files(src: pathlib.Path, dst: pathlib.Path) -> list[str]:
+    """Copy a submission: regular files and folders only, never through a link (a link to
+    solutions/ or to the grading secret must not be graded or shown). Returns what was left."""
+    rmtree(dst)
+    skipped = []
+    for dirpath, dirnames, filenames in os.walk(src, followlinks=False):
+        rel = pathlib.Path(dirpath).relative_to(src)
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in list(dirnames):
+            if os.path.islink(os.path.join(dirpath, name)):
+                dirnames.remove(name)
+                skipped.append(str(rel / name))
+        for name in filenames:
+            path = pathlib.Path(dirpath) / name
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                skipped.append(str(rel / name))
+                continue
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    skipped.append(str(rel / name))
+                    continue
+                (dst / rel / name).write_bytes(fh.read())
+    return sorted(skipped)
 
 
 def _feedback_chunk(root: str, overrides: dict, assignment: str, students: list[str], base: str) -> dict:

@@ -109,6 +109,11 @@ class GradingKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        if self.private and sys.version_info >= (3, 11) and cmd[1:2] == ["-m"]:
+            # -P: the working directory (the scratch directory, writable by the student)
+            # is not on sys.path, so no module written there can replace one the kernel
+            # imports when it starts again after a crash
+            cmd = [cmd[0], "-P", *cmd[1:]]
         prefix = [sys.executable, "-I", "-S", SANDBOX]
         if self.memory_limit:
             prefix += ["--memory", str(self.memory_limit)]
@@ -157,9 +162,20 @@ def _make_dirs(nb, name: str) -> dict:
     private = tempfile.mkdtemp(prefix="cnnlab-k-", dir="/tmp" if os.path.isdir("/tmp") else None)
     channel = os.path.join(private, "chan")
     os.mkdir(channel)
-    nbformat.write(nb, os.path.join(scratch, f"{os.path.basename(name) or 'submission'}.ipynb"))
-    fd = os.open(channel, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    return {"scratch": scratch, "private": private, "channel": channel, "channel_fd": fd}
+    notebook_name = f"{os.path.basename(name) or 'submission'}.ipynb"
+    text = nbformat.writes(nb)
+    dirs = {"scratch": scratch, "private": private, "channel": channel,
+            "notebook_name": notebook_name, "notebook_text": text}
+    _reset_scratch(dirs)
+    dirs["channel_fd"] = os.open(channel, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    return dirs
+
+
+def _reset_scratch(dirs: dict) -> None:
+    shutil.rmtree(dirs["scratch"], ignore_errors=True)
+    os.mkdir(dirs["scratch"], 0o700)
+    with open(os.path.join(dirs["scratch"], dirs["notebook_name"]), "w", encoding="utf-8") as fh:
+        fh.write(dirs["notebook_text"])
 
 
 def _error_output(ename: str, message: str):
@@ -424,6 +440,8 @@ class GradingExecute(Execute):
         except Exception:
             pass
         self.kc = None
+        if self._dirs is not None:  # a fresh scratch directory: nothing the last kernel left
+            _reset_scratch(self._dirs)
         self.km = self.create_kernel_manager()
         await self.async_start_new_kernel()
         await self.async_start_new_kernel_client()

@@ -28,7 +28,7 @@ import importlib.util
 import sys
 import types
 
-__all__ = ["NotAllowed", "enforce", "install", "display_name", "forbidden_in"]
+__all__ = ["NotAllowed", "enforce", "install", "display_name", "forbidden_in", "Watch"]
 
 
 class NotAllowed(Exception):
@@ -151,9 +151,118 @@ def _apply(where: dict[str, str]):
     return undo, blocker
 
 
-def install(where: dict[str, str]) -> None:
-    """Replace the names for good (the grading kernel, before any student code)."""
-    _apply(where)
+def _registry_cleanup(stubbed: set) -> None:
+    """numpy keeps every array-function in a registry: drop the replaced ones from it, so
+    no original stays reachable (through the registry or ``gc``)."""
+    overrides = sys.modules.get("numpy._core.overrides") or sys.modules.get("numpy.core.overrides")
+    registry = getattr(overrides, "ARRAY_FUNCTIONS", None)
+    if isinstance(registry, set):
+        for fn in [f for f in registry if id(f) in stubbed]:
+            registry.discard(fn)
+
+
+def install(where: dict[str, str]) -> "Watch":
+    """Replace the names for good (the grading kernel, before any student code) and return
+    the :class:`Watch` that catches the same functions however they are reached."""
+    watch = Watch(where)
+    undo, _ = _apply(where)
+    _registry_cleanup({id(value) for _, _, value in undo})
+    del undo
+    import gc
+    gc.collect()
+    return watch
+
+
+class Watch:
+    """Catch a call of a forbidden function while a student's answer runs, however it was
+    reached (a reloaded module, a registry, ``gc``): a profile hook matches Python
+    functions by their code's file and name, C functions by module and name, and whole
+    forbidden packages by their folder. ``with watch:`` around the call; a forbidden call
+    raises :class:`NotAllowed` where it happens, and :attr:`violation` keeps the message
+    even if the answer catches it. Switching the hook off, or starting a thread past it,
+    counts as a violation too.
+    """
+
+    def __init__(self, where: dict[str, str]):
+        import os
+
+        self.code: dict = {}
+        self.c_functions: dict = {}
+        self.folders: dict = {}
+        self.prefixes: dict = {}
+        self.violation = ""
+        for name, question in where.items():
+            message = _message(name, question)
+            if _is_module(name):
+                self.prefixes[name] = message
+                try:
+                    spec = importlib.util.find_spec(name)
+                except (ImportError, ValueError, AttributeError):
+                    spec = None
+                for folder in (spec.submodule_search_locations or []) if spec else []:
+                    self.folders[os.path.join(folder, "")] = message
+                if spec and spec.origin and not spec.submodule_search_locations:
+                    self.code_file_only = getattr(self, "code_file_only", {})
+                    self.code_file_only[spec.origin] = message
+                continue
+            obj = _resolve(name)
+            for candidate in (obj, getattr(obj, "_implementation", None), getattr(obj, "__wrapped__", None)):
+                code = getattr(candidate, "__code__", None)
+                if code is not None:
+                    self.code[(code.co_filename, code.co_name)] = message
+                elif candidate is not None and type(candidate).__name__ == "builtin_function_or_method":
+                    owner = getattr(getattr(candidate, "__self__", None), "__name__", None)
+                    self.c_functions[(owner, candidate.__name__)] = message
+        self.files_only = getattr(self, "code_file_only", {})
+        self.folder_tuple = tuple(self.folders)
+
+    def _hook(self, frame, event, arg):
+        message = None
+        if event == "call":
+            code = frame.f_code
+            message = self.code.get((code.co_filename, code.co_name))
+            if message is None and self.folder_tuple and code.co_filename.startswith(self.folder_tuple):
+                message = next(m for f, m in self.folders.items() if code.co_filename.startswith(f))
+            if message is None and self.files_only:
+                message = self.files_only.get(code.co_filename)
+        elif event == "c_call":
+            owner = getattr(getattr(arg, "__self__", None), "__name__", None)
+            message = self.c_functions.get((owner, getattr(arg, "__name__", None)))
+            if message is None and self.prefixes:
+                module = getattr(arg, "__module__", None) or owner or ""
+                if isinstance(module, str):
+                    for prefix, m in self.prefixes.items():
+                        if module == prefix or module.startswith(prefix + "."):
+                            message = m
+                            break
+        if message is not None:
+            self.violation = self.violation or message
+            raise NotAllowed(message)
+
+    def __enter__(self):
+        import _thread
+        import threading
+
+        self.violation = ""
+        self._threads = _thread._count()
+        self._old = sys.getprofile()
+        threading.setprofile(self._hook)
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        import _thread
+        import threading
+
+        switched_off = sys.getprofile() is not self._hook
+        sys.setprofile(self._old)
+        threading.setprofile(None)
+        if switched_off and not self.violation:
+            self.violation = ("the grader's watch over the library rule was switched off "
+                              "(sys.setprofile) while your answer ran")
+        if _thread._count() > self._threads and not self.violation:
+            self.violation = "your answer started a thread the grader cannot watch"
+        return False
 
 
 @contextlib.contextmanager

@@ -14,17 +14,19 @@ import numpy as np
 
 from ._core import Checker, CheckFailed, fmt
 
+#: the C routines under np.convolve / np.correlate (reachable without the Python names)
+_C_CORRELATE = ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2")
 #: the library rule of each question (see ``_rules``): these do the work the question asks for
 RULES = {
     "q1_conv1d_test": ("question 1 (conv1d)", (
-        "numpy.convolve", "numpy.correlate", "numpy.lib.stride_tricks.sliding_window_view",
+        "numpy.convolve", "numpy.correlate", *_C_CORRELATE, "numpy.lib.stride_tricks.sliding_window_view",
         "scipy.signal", "scipy.ndimage", "torch", "cnnlab.convolve", "cnnlab.correlate",
         "cnnlab.conv1d", "cnnlab.conv_matrix")),
     "q2_output_size_test": ("question 2 (conv_output_size)", ("cnnlab.conv_output_size",)),
     "q3_toeplitz_test": ("question 3 (toeplitz)", (
-        "scipy.linalg", "cnnlab.conv_matrix", "cnnlab.conv2d_matrix", "numpy.convolve")),
-    "q4_pmf_sum_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve")),
-    "q4_dice_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve")),
+        "scipy.linalg", "cnnlab.conv_matrix", "cnnlab.conv2d_matrix", "numpy.convolve", *_C_CORRELATE)),
+    "q4_pmf_sum_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve", *_C_CORRELATE)),
+    "q4_dice_test": ("question 4 (pmf_sum)", ("cnnlab.pmf_of_sum", "numpy.convolve", *_C_CORRELATE)),
     "q5_conv2d_test": ("question 5 (conv2d_valid)", (
         "scipy.signal", "scipy.ndimage", "torch", "cnnlab.conv2d", "cnnlab.conv2d_matrix")),
     "q5_edges_test": ("question 5 (conv2d_valid)", (

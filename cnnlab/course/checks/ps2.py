@@ -11,7 +11,9 @@ import numpy as np
 
 from ._core import Checker, CheckFailed, fmt
 
-_CONV2D = ("numpy.convolve", "numpy.correlate", "scipy.signal", "scipy.ndimage", "torch",
+#: the C routines under np.convolve / np.correlate (reachable without the Python names)
+_C_CORRELATE = ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2")
+_CONV2D = ("numpy.convolve", "numpy.correlate", *_C_CORRELATE, "scipy.signal", "scipy.ndimage", "torch",
            "cnnlab.conv2d", "cnnlab.conv2d_matrix", "cnnlab.conv_output_size")
 #: the library rule of each question (see ``_rules``): these do the work the question asks for
 RULES = {
@@ -30,7 +32,7 @@ RULES = {
         "cnnlab.systems.check_linearity", "cnnlab.systems.check_time_invariance",
         "cnnlab.systems.check_lti")),
     "q4_predict_test": ("question 4 (LTI)", (
-        "numpy.convolve", "scipy.signal", "torch", "cnnlab.convolve",
+        "numpy.convolve", *_C_CORRELATE, "scipy.signal", "torch", "cnnlab.convolve",
         "cnnlab.systems.respond_by_convolution", "cnnlab.systems.impulse_response")),
 }
 

@@ -34,8 +34,7 @@ def setup(channel: str, forbidden: dict, *, noexec: bool = True) -> None:
 
     _STATE["channel"] = channel
     _STATE["ns"] = get_ipython().user_ns  # noqa: F821 (IPython kernel)
-    if forbidden:
-        _rules.install(forbidden)
+    _STATE["watch"] = _rules.install(forbidden) if forbidden else None
     if noexec:
         from .noexec import forbid_exec
         _STATE["noexec"] = forbid_exec()
@@ -102,12 +101,15 @@ def _call(request, ns):
     args = [_decode_arg(a, ns) for a in request.get("args", [])]
     kwargs = {k: _decode_arg(v, ns) for k, v in request.get("kwargs", {}).items()}
     printed = _Bounded()
+    watch = _STATE.get("watch") or contextlib.nullcontext()
     try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), watch:
             result = fn(*args, **kwargs)
     except KeyboardInterrupt:
         return {"status": "interrupted", "printed": printed.getvalue()}
     except BaseException as exc:  # SystemExit too: it is the student's answer raising
+        if getattr(watch, "violation", ""):
+            return _not_allowed(watch.violation, printed)
         try:
             message = str(exc)
         except Exception:
@@ -115,7 +117,14 @@ def _call(request, ns):
         return {"status": "raised", "type": type(exc).__name__[:80],
                 "builtin": type(exc).__module__ == "builtins", "message": message[:4000],
                 "traceback": _student_frames(exc.__traceback__), "printed": printed.getvalue()}
+    if getattr(watch, "violation", ""):  # a forbidden call the answer caught and hid
+        return _not_allowed(watch.violation, printed)
     return {"status": "ok", "value": wire.encode(result), "printed": printed.getvalue()}
+
+
+def _not_allowed(message, printed):
+    return {"status": "raised", "type": "NotAllowed", "builtin": False, "message": message,
+            "traceback": [], "printed": printed.getvalue()}
 
 
 def serve(request_id: str) -> None:

@@ -6,14 +6,15 @@ A grading kernel runs as ``bwrap [policy] -- python _sandbox.py [limits] -- <ker
   signal the grader, its worker or a classmate's kernel, and everything it starts dies
   with it, ``--die-with-parent``), no network (only the loopback of an empty network
   namespace; the kernel talks to the grader over Unix sockets), its own IPC and host name;
-* the file system is built from scratch: the system (``/usr``, a few files of ``/etc``),
+* the file system is built from scratch (its root read-only): the system (``/usr``, a few files of ``/etc``),
   the Python installation, the virtual environment and the ``cnnlab`` package are bound
-  **read-only**; ``/tmp`` is a private tmpfs; the only other writable places are the
+  **read-only**; ``/tmp`` is a private tmpfs of at most 256 MiB; the only other writable places are the
   submission's scratch directory (mounted as ``/home/student``: it holds the notebook and
   nothing else) and the kernel's private socket directory. ``solutions/``, ``source/``,
   the gradebook, the course root, other students' files and the instructor's home do
   not exist inside;
-* no capabilities, a clean environment (no variables of the grader leak in) and
+* no capabilities, a clean environment (bwrap itself starts with none, so no variable of
+  the grader is visible even in its own processes' ``/proc/*/environ``) and
   ``JPY_PARENT_PID`` unset (in its own PID namespace the kernel's parent would look dead
   to ipykernel's parent poller; ``--die-with-parent`` does that job instead).
 
@@ -34,6 +35,8 @@ __all__ = ["SandboxUnavailable", "bwrap_path", "available", "wrap", "STUDENT_HOM
 
 #: where the submission's scratch directory appears inside the sandbox
 STUDENT_HOME = "/home/student"
+#: the private /tmp is memory: its size is capped
+TMP_BYTES = 256 * 2**20
 
 # what of /etc a Python kernel needs (dynamic linker cache, time zone, fonts); not
 # passwd/shadow/ssh/ssl or anything else of the grading machine
@@ -88,9 +91,9 @@ def wrap(cmd: list[str], *, scratch: str, private: str, env: dict | None = None)
         args += ["--ro-bind", d, d]
     package = _package_dir()
     args += ["--ro-bind", package, package]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
              "--bind", scratch, STUDENT_HOME, "--bind", private, private,
-             "--chdir", STUDENT_HOME]
+             "--remount-ro", "/", "--chdir", STUDENT_HOME]
     base = {
         "HOME": STUDENT_HOME,
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
@@ -109,7 +112,9 @@ def wrap(cmd: list[str], *, scratch: str, private: str, env: dict | None = None)
     base.update(env or {})
     for key, value in base.items():
         args += ["--setenv", key, value]
-    return [*args, "--", *cmd]
+    # bwrap itself starts with an empty environment: its own processes stay in the sandbox
+    # (as its PID 1), and /proc/1/environ must not show the grader's variables
+    return ["/usr/bin/env", "-i", *args, "--", *cmd]
 
 
 @functools.lru_cache(maxsize=1)

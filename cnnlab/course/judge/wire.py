@@ -417,15 +417,25 @@ def _decode_module(obj, budget):
     if spec is None:
         return OpaqueModule(re.sub(r"[^A-Za-z0-9_.]", "", name)[:60] or "Module", text[:4000])
     import torch
-    model = _build_layer(spec, torch)
+    with torch.device("meta"):  # first on no memory at all: how big would it be?
+        shapes = {k: tuple(v.shape) for k, v in _build_layer(spec, torch).state_dict().items()}
+    size = sum(int(np.prod(shape)) for shape in shapes.values())
+    if budget.elements + size > MAX_ELEMENTS:
+        raise WireError(f"a model of more than {MAX_ELEMENTS:,} numbers")
     state = obj.get("state")
-    if not isinstance(state, list):
+    if not isinstance(state, list) or len(state) != len(shapes):
         raise WireError("bad module state")
+    model = _build_layer(spec, torch)
     tensors = {}
     for pair in state:
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
             raise WireError("bad module state")
-        tensors[pair[0]] = torch.from_numpy(np.array(_load_npy(pair[1], budget)))
+        if pair[0] not in shapes:
+            raise WireError("the model's weights do not fit its layers")
+        arr = _load_npy(pair[1], budget)
+        if tuple(arr.shape) != shapes[pair[0]]:
+            raise WireError(f"the model's weight {pair[0][:40]} has the wrong shape")
+        tensors[pair[0]] = torch.from_numpy(np.array(arr))
     try:
         model.load_state_dict(tensors, strict=True)
     except Exception as exc:
