@@ -124,7 +124,7 @@ def sandbox_startup(repeats: int) -> None:
     kernel until it answers, with and without the sandbox (medians, interleaved)."""
     import subprocess
 
-    from jupyter_client.manager import start_new_kernel  # noqa: F401 (imports warm)
+    from jupyter_core.utils import run_sync
 
     from cnnlab.course.judge import sandbox
     from cnnlab.course.kernel import GradingKernelManager, _make_dirs
@@ -154,13 +154,13 @@ def sandbox_startup(repeats: int) -> None:
         km.connection_file = os.path.join(dirs["private"], "kernel.json")
         km.scratch = dirs["scratch"] if wrapped else None
         start = time.perf_counter()
-        km.start_kernel()
+        run_sync(km.start_kernel)()
         kc = km.client()
         kc.start_channels()
-        kc.wait_for_ready(timeout=60)
+        run_sync(kc.wait_for_ready)(timeout=60)
         elapsed = time.perf_counter() - start
         kc.stop_channels()
-        km.shutdown_kernel(now=True)
+        run_sync(km.shutdown_kernel)(now=True)
         os.close(dirs["channel_fd"])
         shutil.rmtree(dirs["scratch"]), shutil.rmtree(dirs["private"])
         return elapsed
@@ -220,7 +220,8 @@ def throughput(base: pathlib.Path, students: int, counts: list[int], default: in
         c, start = cpu(), time.perf_counter()
         run = grade(base, "ps1", force=True, workers=n, progress=False, log=lambda *a: None)
         wall = time.perf_counter() - start
-        assert all(r.status == "graded" for r in run.results) and len(run.results) == students
+        failed = [(r.student, r.status, r.error[-400:]) for r in run.results if r.status != "graded"]
+        assert not failed and len(run.results) == students, failed
         return wall, cpu() - c
 
     _course(base, students)
