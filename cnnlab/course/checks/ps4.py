@@ -3,7 +3,8 @@
 Lessons 09–10. Also the set-up helpers the notebook uses: the digits, the two trained
 networks (an honest one, and one that learned a shortcut). torch is imported only when a
 function runs. The examples are small enough to verify by hand or are the lecture notes'
-own (seed 002's formulas, seed 003's localisation loss); fill-in answers are only checked
+own (the saliency, FGSM and Grad-CAM formulas of the Bishop ch. 10 slides, the
+localisation loss of the Unit 5 notes, §5.8.1); fill-in answers are only checked
 for sanity here — the hidden tests (in the instructors' ``solutions/`` only) check them.
 """
 from __future__ import annotations
@@ -61,7 +62,7 @@ def load_digits(n_train=2000, n_test=500):
 
 
 def train_digit_model(X, y, *, epochs=2, seed=0):
-    """Seed 003's model2 trained with Adam (lr 0.005, batches of 50) on CPU, in eval mode."""
+    """model2 of the Unit 5 notes (§5.4.3) trained with Adam (lr 0.005, batches of 50) on CPU, in eval mode."""
     from cnnlab.nn import model2
     from cnnlab.nn.training import fit, set_seed
 
@@ -216,7 +217,7 @@ def check_accuracy_under_attack(accuracy_under_attack, fgsm, model, X, y) -> Non
 
 # -- question 3: the localisation loss ----------------------------------------------------
 def check_localisation_loss(localisation_loss) -> None:
-    """``localisation_loss(y_hat, y)`` -> the mean over the rows of seed 003's loss."""
+    """``localisation_loss(y_hat, y)`` -> the mean over the rows of the Unit 5 notes' loss (§5.8.1)."""
     __tracebackhide__ = True
     c = Checker("localisation_loss", forbid=RULES["q3_loss_test"])
     nothing = np.array([[0.0, 9, 9, 9, 9, 9, 9]])
