@@ -28,7 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["CheckFailed", "Checker", "call", "fmt", "expect_array", "expect_equal", "expect_int",
+__all__ = ["CheckFailed", "Checker", "call", "fmt", "same_values", "expect_array", "expect_equal", "expect_int",
            "expect_close", "expect_raises", "expect_pmf"]
 
 
@@ -209,6 +209,21 @@ def _short(value, limit: int = 80) -> str:
             return "[" + ", ".join(_cells(arr).reshape(-1)) + "]" if arr.ndim else str(_cells(arr)[()])
         return f"<{'list' if isinstance(value, list) else 'array'} of shape {arr.shape}>"
     return fmt(value, limit)
+
+
+def same_values(got, other, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Whether ``got`` is an array of numbers equal to ``other`` (same shape, within tolerance):
+    the test a check uses to recognise a typical mistake before it picks a hint.
+
+    >>> same_values([1, 2.0000001], np.array([1.0, 2.0])), same_values("ab", [1, 2])
+    (True, False)
+    """
+    try:
+        arr = np.asarray(got, dtype=float)
+        other = np.asarray(other, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.shape == other.shape and bool(np.allclose(arr, other, rtol=rtol, atol=atol))
 
 
 def call(fn, *args, name: str | None = None, **kwargs):

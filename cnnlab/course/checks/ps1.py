@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._core import Checker, CheckFailed, fmt
+from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the library rule of each question (see ``_rules``): these do the work the question asks for
 RULES = {
@@ -123,9 +123,14 @@ def check_toeplitz(toeplitz) -> None:
     expected = np.zeros((8, 6))
     for j in range(6):
         expected[j:j + 3, j] = x
-    c.array(got, expected, call="toeplitz([1, 2, 3], 6)",
-            hint="T(x) is 8 x 6 (Unit 5 notes, §5.1.3): column j holds x0, x1, x2 starting at row j "
-                 "(x0 on the diagonal, x1 just below it, x2 below that)")
+    hint = ("T(x) is 8 x 6 (Unit 5 notes, §5.1.3): column j holds x0, x1, x2 starting at row j "
+            "(x0 on the diagonal, x1 just below it, x2 below that)")
+    if same_values(got, expected.T):
+        hint = ("rows and columns are swapped: T has one row per output coefficient (8) and one column "
+                "per input sample (6); x0, x1, x2 run down each column")
+    elif same_values(got, expected[::-1, ::-1]) or same_values(got, np.flipud(expected)):
+        hint = "the kernel runs the wrong way: x0 sits on the diagonal, x1 just below it, x2 below that"
+    c.array(got, expected, call="toeplitz([1, 2, 3], 6)", hint=hint)
     y = np.arange(1.0, 7.0)
     c.array(np.asarray(got, float) @ y, np.convolve(x, y), call="toeplitz([1, 2, 3], 6) @ [1, 2, 3, 4, 5, 6]",
             hint="z = T(x) y must give the coefficients of the product polynomial x(t) y(t)")
@@ -184,17 +189,21 @@ def check_conv2d(conv2d_valid) -> None:
     c = Checker("conv2d_valid", forbid=RULES["q5_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    c.array(c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid"), [[-4, -4], [-4, -4]],
-            call="conv2d_valid(image, kernel)", inputs={"image": image, "kernel": kernel},
-            hint="each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4; "
-                 "CNNs slide the kernel without flipping it")
+    got = c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid")
+    hint = "each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4"
+    if same_values(got, [[4, 4], [4, 4]]):
+        hint = ("you flipped the kernel (that is a true convolution): CNNs slide it without flipping, so "
+                "each output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
+    c.array(got, [[-4, -4], [-4, -4]], call="conv2d_valid(image, kernel)",
+            inputs={"image": image, "kernel": kernel}, hint=hint)
     got = c.call(conv2d_valid, IMAGE.astype(float), PREWITT_VERTICAL.astype(float), name="conv2d_valid")
     arr = np.asarray(got, dtype=float)
     c.equal(arr.shape, (4, 4), call="conv2d_valid(IMAGE, PREWITT_VERTICAL).shape",
             hint="a 6x6 image and a 3x3 filter give a (6 - 3 + 1) x (6 - 3 + 1) = 4x4 output")
-    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]",
-            hint="the first cell of homework #1: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5; "
-                 "if you got +5 you flipped the kernel")
+    hint = "the first cell of homework #1: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5"
+    if float(arr[0, 0]) == 5.0:
+        hint = "+5 is what the flipped kernel gives: " + hint.replace("the first cell", "slide it unflipped; the first cell")
+    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
     c.done()
 
 
@@ -207,8 +216,12 @@ def check_edges(edge_map, true_convolution) -> None:
         arr = np.asarray(value, dtype=float) if value is not None else None
         if arr is None or arr.shape != (4, 4):
             raise CheckFailed(f"{name} should be a 4x4 array, got {fmt(value)}")
-    c.close(float(np.asarray(edge_map, float)[0, 0]), -5.0, call="edge_map[0, 0]",
-            hint="the first cell is 3*1 + 1*1 + 2*1 - (1*1 + 8*1 + 2*1) = -5; if you got +5 you flipped the kernel")
+    first = float(np.asarray(edge_map, float)[0, 0])
+    hint = "the first cell is 3*1 + 1*1 + 2*1 - (1*1 + 8*1 + 2*1) = -5"
+    if first == 5.0:
+        hint = ("+5 is what the flipped kernel gives (that is true_convolution): the table lays the filter "
+                "on the image unflipped, 3*1 + 1*1 + 2*1 - (1*1 + 8*1 + 2*1) = -5")
+    c.close(first, -5.0, call="edge_map[0, 0]", hint=hint)
     c.close(float(np.asarray(true_convolution, float)[0, 0]), 5.0, call="true_convolution[0, 0]",
             hint="flipping the Prewitt kernel left-right turns [1, 0, -1] into [-1, 0, 1]: every "
                  "output changes sign")
@@ -245,5 +258,8 @@ def check_same_padding(same_padding) -> None:
         (7, 4, 1, (1, 2), "an even kernel: total 3 does not split evenly; the extra row goes after"),
     ):
         got = c.call(same_padding, n, f, stride=s, name="same_padding")
+        if expected[0] != expected[1] and same_values(got, expected[::-1]):
+            hint = (f"the right total, {sum(expected)}, split the wrong way round: the odd zero goes at the "
+                    "end (after), as TensorFlow/Keras put it")
         c.equal(got, expected, call=f"same_padding({n}, {f}, stride={s})", hint=hint)
     c.done()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Checker, CheckFailed, fmt
+from ._core import Checker, CheckFailed, fmt, same_values
 
 _CONV2D = ("numpy.convolve", "numpy.correlate", "scipy.signal", "scipy.ndimage", "torch",
            "cnnlab.conv2d", "cnnlab.conv2d_matrix", "cnnlab.conv_output_size")
@@ -109,15 +109,20 @@ def check_conv2d_basic(conv2d) -> None:
     c = Checker("conv2d (valid and padded)", forbid=RULES["q1_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    c.array(c.call(conv2d, image.copy(), kernel.copy(), name="conv2d"), [[-4, -4], [-4, -4]],
-            call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
-            hint="each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4): "
-                 "CNN layers slide the kernel without flipping it")
+    got = c.call(conv2d, image.copy(), kernel.copy(), name="conv2d")
+    hint = "each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4)"
+    if same_values(got, [[4, 4], [4, 4]]):
+        hint = ("you flipped the kernel (a true convolution): CNN layers slide it without flipping, so each "
+                "output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
+    c.array(got, [[-4, -4], [-4, -4]], call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
+            hint=hint)
     got = c.call(conv2d, IMAGE.copy(), PREWITT_VERTICAL.copy(), name="conv2d")
     arr = np.asarray(got, dtype=float)
     c.equal(arr.shape, (4, 4), call="conv2d(IMAGE, PREWITT_VERTICAL).shape", hint="6 - 3 + 1 = 4")
-    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]",
-            hint="the first cell of the 6x6 example: 3 + 1 + 2 - (1 + 8 + 2) = -5; +5 means you flipped the kernel")
+    hint = "the first cell of the 6x6 example: 3 + 1 + 2 - (1 + 8 + 2) = -5"
+    if arr.shape == (4, 4) and float(arr[0, 0]) == 5.0:
+        hint = "+5 is what the flipped kernel gives; slide it unflipped: 3 + 1 + 2 - (1 + 8 + 2) = -5"
+    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
     ones = np.ones((3, 3))
     c.array(c.call(conv2d, ones.copy(), ones.copy(), padding=1, name="conv2d"),
             [[4, 6, 4], [6, 9, 6], [4, 6, 4]], call="conv2d(ones((3, 3)), ones((3, 3)), padding=1)",

@@ -183,8 +183,15 @@ def check_dense_head(n_params) -> None:
     _sanity(c, n_params > 30_977,
             f"dense_head_params = {n_params:,} is not more than the 30,977 of a single output neuron; 100 neurons "
             "each need a weight for every one of the 22*22*64 inputs")
-    _sanity(c, n_params % 10 != 0,
-            f"dense_head_params = {n_params:,}: did you forget the biases, or the second layer?")
+    inputs = 22 * 22 * 64
+    if n_params == inputs * 100 + 100:
+        raise CheckFailed(f"dense_head_params = {n_params:,} is the first layer alone (or both layers "
+                          "without their biases): count the second layer, Dense(1) on the 100 outputs, and "
+                          "one bias per neuron in both")
+    if n_params == inputs * 100:
+        raise CheckFailed(f"dense_head_params = {n_params:,} is the first layer's weights only: add its 100 "
+                          "biases, and the second layer")
+    c.count += 1
     c.done()
 
 
@@ -225,6 +232,10 @@ def check_model2(build_model2) -> None:
                     "(cross-entropy) applies the softmax itself; remove the Softmax")
         elif layers.count("ReLU") < 2:
             hint = "model2 has a ReLU after each convolution (before its max-pool)"
+        elif layers.count("MaxPool2d") < 2:
+            hint = "model2 has a 2x2 max-pool after each convolution's ReLU"
+        elif "Flatten" not in layers:
+            hint = "flatten the 16 maps of 5x5 into 400 numbers (torch.nn.Flatten()) before the Linear layer"
         else:
             hint = "Conv2d, ReLU, MaxPool2d twice, then Flatten and one Linear layer"
         raise CheckFailed(f"build_model2() has the layers {layers}\n  expected: {expected}\n  hint: {hint}")
