@@ -69,6 +69,9 @@ def _notebook():
     nb.cells = [nbformat.v4.new_markdown_cell(MARKDOWN),
                 nbformat.v4.new_code_cell("print(1)"),
                 nbformat.v4.new_markdown_cell("Inline only: $\\alpha_k = \\frac{1}{M_k}\\sum_{i,j} A_{ij}$.")]
+    # saved widget state: nbconvert's own templates would load the widget manager from a CDN
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {}, "version_major": 2, "version_minor": 0}}
     return nb
 
 
