@@ -124,7 +124,7 @@ def _sum(ns):
 @pytest.mark.parametrize("check, wrong, message", [
     ("check_saliency", _no_abs, "that is ∂a\\^0/∂x itself: the saliency map is its absolute value"),
     ("check_saliency", _softmax, "you differentiated a softmax"),
-    ("check_saliency", _first_target, "one target per image"),
+    ("check_saliency", _first_target, "every image got the same target's map"),
     ("check_fgsm", _no_clip, "valid range"),
     ("check_fgsm", _wrong_sign, "you stepped against the gradient"),
     ("check_localisation_loss", _always_all, "you added all seven squared differences"),

@@ -160,8 +160,15 @@ def check_saliency(saliency) -> None:
     c.equal(got.shape, (1, 1, 2, 2), call="saliency(linear model, x, [0]).shape", hint="one value per input pixel: x.shape")
     x2 = torch.rand(2, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     got = _numpy(c.call(saliency, model, x2.clone(), [2, 1], name="saliency"), "saliency(linear, x2, [2, 1])")
-    c.array(got.reshape(2, -1), np.abs([W[2], W[1]]), call="saliency(linear model, x2, [2, 1])",
-            hint="one target per image: image 0 gets |row 2|, image 1 gets |row 1|")
+    hint = "one target per image: image 0 gets |row 2|, image 1 gets |row 1|"
+    rows = got.reshape(2, -1) if got.size == 8 else got
+    if same_values(rows, np.abs([W[2], W[2]])) or same_values(rows, np.abs([W[1], W[1]])):
+        hint = ("every image got the same target's map: use one target per image, image 0 gets |row 2| "
+                "(target 2), image 1 gets |row 1| (target 1)")
+    elif same_values(rows, np.abs([W[2] + W[1], W[2] + W[1]])):
+        hint = ("each image's map mixes both targets: pick image n's own logit a^(c_n) (e.g. with gather), "
+                "not the sum of the chosen logits over all images' columns")
+    c.array(got.reshape(2, -1), np.abs([W[2], W[1]]), call="saliency(linear model, x2, [2, 1])", hint=hint)
     cnn = _small_cnn()
     x3 = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
     before = x3.clone()
