@@ -65,5 +65,21 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "cnnlab.course.preprocessors.HideTestTracebacks",
     "cnnlab.course.preprocessors.StripHiddenTests",
+    "cnnlab.course.preprocessors.MathToMathML",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# --- feedback works offline: formulas become MathML (MathToMathML above), and
+# cnnlab/course/templates/feedback/mathjax.html.j2, first on the template path, replaces
+# nbconvert's MathJax macro (a <script> from a CDN) by one that loads nothing. nbgrader's own
+# template directory follows it: the feedback template itself is nbgrader's.
+def _feedback_templates():
+    import nbgrader
+
+    from cnnlab.course.preprocessors import TEMPLATES
+
+    nbgrader_templates = os.path.join(os.path.dirname(os.path.abspath(nbgrader.__file__)),
+                                      "server_extensions", "formgrader", "templates")
+    return [TEMPLATES, nbgrader_templates]
+
+
+c.HTMLExporter.extra_template_basedirs = _feedback_templates()

@@ -122,14 +122,14 @@ def _sum(ns):
 
 
 @pytest.mark.parametrize("check, wrong, message", [
-    ("check_saliency", _no_abs, "absolute value"),
-    ("check_saliency", _softmax, "not a softmax probability"),
-    ("check_saliency", _first_target, "one target per image"),
+    ("check_saliency", _no_abs, "that is ∂a\\^0/∂x itself: the saliency map is its absolute value"),
+    ("check_saliency", _softmax, "you differentiated a softmax"),
+    ("check_saliency", _first_target, "every image got the same target's map"),
     ("check_fgsm", _no_clip, "valid range"),
-    ("check_fgsm", _wrong_sign, "increases the error"),
-    ("check_localisation_loss", _always_all, "don't care"),
-    ("check_localisation_loss", _sum, "mean of the rows"),
-    ("check_localisation_dont_care", _times_pc, "0 · NaN is NaN"),
+    ("check_fgsm", _wrong_sign, "you stepped against the gradient"),
+    ("check_localisation_loss", _always_all, "you added all seven squared differences"),
+    ("check_localisation_loss", _sum, "you added the rows' losses"),
+    ("check_localisation_dont_care", _times_pc, "your loss is NaN: 0 · NaN is NaN"),
 ])
 def test_wrong_answers_get_a_teachers_message(solved, check, wrong, message):
     with pytest.raises(CheckFailed, match=message) as info:

@@ -143,7 +143,7 @@ def _add_note(nb, lines: list[str]) -> None:
 def prepare_submission(directory: pathlib.Path, release: pathlib.Path,
                        expected: list[str]) -> list[str]:
     """Fix up the notebooks in ``directory`` (a private copy of one student's
-    submission) so nbgrader can grade every notebook in ``expected``; returns the notes
+    submission) so nbgrader can grade every notebook in ``expected``; returns the remarks
     added (empty when the submission was fine). ``release`` holds the released
     notebooks, graded in place of an unusable or missing one."""
     all_notes: list[str] = []

@@ -28,7 +28,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["CheckFailed", "Checker", "call", "fmt", "expect_array", "expect_equal", "expect_int",
+__all__ = ["CheckFailed", "Checker", "call", "fmt", "same_values", "expect_array", "expect_equal", "expect_int",
            "expect_close", "expect_raises", "expect_pmf"]
 
 
@@ -38,6 +38,8 @@ class CheckFailed(AssertionError):
 
 def _message(head: str, *, inputs=None, got=None, expected=None, extra=(), hint: str = "",
              show_got=True, show_expected=True) -> str:
+    """The message first, then the inputs, what came back, what was expected, the hint.
+    Values that take several lines (grids) continue indented under their label."""
     lines = [head]
     for name, value in (inputs or {}).items():
         lines.append(f"  {name} = {fmt(value)}")
@@ -48,26 +50,149 @@ def _message(head: str, *, inputs=None, got=None, expected=None, extra=(), hint:
     lines.extend(f"  {line}" for line in extra)
     if hint:
         lines.append(f"  hint: {hint}")
-    return "\n".join(lines)
+    return "\n".join(line.replace("\n", "\n  ") for line in lines)
+
+
+#: a 1-D array of at most this many entries is written on one line
+INLINE = 16
+#: longer 1-D arrays are written this many entries per row, with the index of each row's first
+ROW = 10
+#: at most this many rows / columns of a grid are shown (the first and last halves)
+MAX_ROWS, MAX_COLS = 12, 12
+#: at most this many 2-D slices of an array with more than two axes are shown
+MAX_SLICES = 4
+
+
+def _numeric_list(value) -> bool:
+    """A (nested) list of real numbers with a rectangular shape, which reads best as an array."""
+    if not isinstance(value, list) or not value:
+        return False
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        return False
+    return arr.dtype != object and (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) \
+        and not np.iscomplexobj(arr)
+
+
+def _cells(arr: np.ndarray) -> np.ndarray:
+    """Each entry as text: ints as ints, whole floats without a decimal point, others to 4 digits."""
+    if arr.dtype == bool:
+        return np.vectorize(str, otypes=[object])(arr)
+    if np.issubdtype(arr.dtype, np.integer):
+        return np.vectorize(lambda v: str(int(v)), otypes=[object])(arr)
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = arr[np.isfinite(arr)]
+        whole = finite.size == arr.size and bool(np.all(finite == np.round(finite))) \
+            and bool(np.all(np.abs(finite) < 1e15))
+
+        def one(v):
+            if whole:
+                return str(int(v))
+            if v == 0:
+                return "0"
+            return f"{v:.4g}"
+        return np.vectorize(one, otypes=[object])(arr)
+    return np.vectorize(repr, otypes=[object])(arr)
+
+
+def _keep(n: int, most: int) -> list:
+    """Indices to show out of ``n`` (the first and last halves of ``most``; None marks the gap)."""
+    if n <= most:
+        return list(range(n))
+    half = most // 2
+    return [*range(half), None, *range(n - half, n)]
+
+
+def _grid(cells: np.ndarray) -> str:
+    """A 2-D grid of texts, columns right-aligned, numpy's brackets (rows and columns cut to
+    MAX_ROWS / MAX_COLS, with … where entries are left out)."""
+    rows, cols = _keep(cells.shape[0], MAX_ROWS), _keep(cells.shape[1], MAX_COLS)
+    table = [["…" if j is None else cells[i, j] for j in cols] for i in rows if i is not None]
+    width = [max(len(row[k]) for row in table) for k in range(len(cols))]
+    out, t = [], 0
+    for i in rows:
+        if i is None:
+            out.append(" ⋮")
+            continue
+        out.append("[" + ", ".join(text.rjust(w) for text, w in zip(table[t], width)) + "]")
+        t += 1
+    body = ",\n ".join(out).replace(",\n  ⋮,", ",\n  ⋮")
+    return "[" + body + "]"
+
+
+def _label(arr: np.ndarray, kind: str) -> str:
+    if kind == "list":
+        return f"list of shape {arr.shape}"
+    return f"array of shape {arr.shape}, {arr.dtype}"
+
+
+def _fmt_array(arr: np.ndarray, kind: str = "array") -> str:
+    """Arrays (and lists of numbers) as grids, with their shape: one line for a short 1-D
+    array, rows of ROW entries for a long one, a 2-D grid for a matrix, and 2-D slices
+    for more axes."""
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        text = repr(arr.tolist())
+        return (text if len(text) <= 300 else text[:296] + " ...") + f"  ({_label(arr, kind)})"
+    cells = _cells(arr)
+    if arr.ndim == 0:
+        return str(cells[()])
+    if arr.ndim == 1 and arr.size <= INLINE:
+        return "[" + ", ".join(cells) + f"]  ({_label(arr, kind)})"
+    lines = [_label(arr, kind) + ":"]
+    if arr.ndim == 1:
+        starts = list(range(0, arr.size, ROW))
+        width = max(len(c) for c in cells)
+        tag = len(f"[{starts[-1]}]")
+        n = len(starts)
+        for k in (range(n) if n <= 8 else [0, 1, None, n - 2, n - 1]):
+            if k is None:
+                lines.append("  ⋮")
+                continue
+            row = cells[starts[k]:starts[k] + ROW]
+            lines.append(f"[{starts[k]}]".rjust(tag) + "  " + "  ".join(c.rjust(width) for c in row))
+    elif arr.ndim == 2:
+        lines.extend(_grid(cells).split("\n"))
+    else:
+        lead = list(np.ndindex(*arr.shape[:-2]))
+        for n, index in enumerate(lead[:MAX_SLICES]):
+            lines.append(f"[{', '.join(map(str, index))}, :, :] =")
+            lines.extend("  " + line for line in _grid(cells[index]).split("\n"))
+        if len(lead) > MAX_SLICES:
+            lines.append(f"… and {len(lead) - MAX_SLICES} more {arr.shape[-2]}×{arr.shape[-1]} slices")
+    return "\n    ".join(lines)
 
 
 def fmt(value, limit: int = 400) -> str:
-    """A short, readable rendering of a value (arrays with their shape and dtype)."""
+    """A short, readable rendering of a value: arrays, and lists of numbers, as 2-D grids
+    with their shape (see :func:`_fmt_array`); numbers to 6 digits; others by ``repr``.
+
+    Several lines come back for a grid: the first says what it is, the rest are indented
+    by 4 spaces, ready to follow a label such as ``returned:``.
+
+    >>> print(fmt(np.arange(6).reshape(2, 3)))
+    array of shape (2, 3), int64:
+        [[0, 1, 2],
+         [3, 4, 5]]
+    >>> fmt([1.0, 2.5])
+    '[1, 2.5]  (list of shape (2,))'
+    """
     if isinstance(value, Fraction):
         return str(value)
     if isinstance(value, np.ndarray):
-        body = np.array2string(value, precision=4, suppress_small=True, separator=", ",
-                               threshold=60, max_line_width=100)
-        body = body.replace("\n", "\n" + " " * 12)
-        return f"{body}  (shape {value.shape}, dtype {value.dtype})"
+        return _fmt_array(value)
+    if _numeric_list(value):
+        return _fmt_array(np.asarray(value), kind="list")
     if isinstance(value, Mapping):
         try:
             items = sorted(value.items())
         except TypeError:
             items = list(value.items())
-        text = "{" + ", ".join(f"{fmt(k)}: {fmt(v)}" for k, v in items) + "}"
-    elif isinstance(value, float):
-        text = f"{value:.6g}"
+        text = "{" + ", ".join(f"{fmt(k)}: {_short(v)}" for k, v in items) + "}"
+    elif isinstance(value, (bool, np.bool_)):
+        text = str(bool(value))
+    elif isinstance(value, (float, np.floating)):
+        text = f"{float(value):.1f}" if float(value).is_integer() and abs(value) < 1e15 else f"{float(value):.6g}"
     elif isinstance(value, (list, tuple)) and value and all(isinstance(v, numbers.Number) for v in value):
         inner = ", ".join(fmt(v) for v in value)
         text = f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
@@ -76,14 +201,39 @@ def fmt(value, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 4] + " ..."
 
 
+def _short(value, limit: int = 80) -> str:
+    """One line: small arrays and lists in full, larger ones by their shape only."""
+    if isinstance(value, np.ndarray) or _numeric_list(value):
+        arr = np.asarray(value)
+        if arr.ndim <= 1 and arr.size <= 6:
+            return "[" + ", ".join(_cells(arr).reshape(-1)) + "]" if arr.ndim else str(_cells(arr)[()])
+        return f"<{'list' if isinstance(value, list) else 'array'} of shape {arr.shape}>"
+    return fmt(value, limit)
+
+
+def same_values(got, other, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """Whether ``got`` is an array of numbers equal to ``other`` (same shape, within tolerance):
+    the test a check uses to recognise a typical mistake before it picks a hint.
+
+    >>> same_values([1, 2.0000001], np.array([1.0, 2.0])), same_values("ab", [1, 2])
+    (True, False)
+    """
+    try:
+        arr = np.asarray(got, dtype=float)
+        other = np.asarray(other, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.shape == other.shape and bool(np.allclose(arr, other, rtol=rtol, atol=atol))
+
+
 def call(fn, *args, name: str | None = None, **kwargs):
     """Call the student's ``fn``; turn its exceptions into readable :class:`CheckFailed`."""
     __tracebackhide__ = True
     name = name or getattr(fn, "__name__", "your function")
     if not callable(fn):
-        raise CheckFailed(f"{name} is not a function (it is {fmt(fn)}); did you overwrite it "
+        raise CheckFailed(f"{name} is not a function (it is {_short(fn)}); did you overwrite it "
                           "with a value? Re-run the cell that defines it.")
-    shown = ", ".join([*(fmt(a, 80) for a in args), *(f"{k}={fmt(v, 80)}" for k, v in kwargs.items())])
+    shown = ", ".join([*(_short(a) for a in args), *(f"{k}={_short(v)}" for k, v in kwargs.items())])
     try:
         return fn(*args, **kwargs)
     except NotImplementedError:

@@ -1,9 +1,11 @@
 """Visible checks of problem set 1 (convolution by hand).
 
-The examples are the lecture notes' own: the moving average of
-x = [1 2 3 1 2 3 1 2 3] with h = 1/3 [1 1 1] (seed 003 §5.3.1), the output-size formula,
-the Toeplitz matrix T(x) of §5.1.3, the dice of §5.1.2, and homework #1 and #2 of
-seed 001. They show only numbers the notes already give; the hidden tests (in the
+The examples are the sources' own: the moving average of x = [1 2 3 1 2 3 1 2 3] with
+h = 1/3 [1 1 1] and its output lengths 11, 7 and 5 (Unit 5 notes, §5.3.1), the 8 × 6
+Toeplitz matrix T(x) of a product of polynomials (Unit 5 notes, §5.1.3), the payoff-plus-die
+pmf with p_Z(2) = 1/24, p_Z(4) = 1/6, p_Z(9) = 1/24 (Unit 5 notes, §5.1.2), and homework
+#1 (the 6 × 6 image, first cell -5) and #2 (p = 3.5 for n = 6, f = 3, s = 2) of the CNN
+lecture notes. They show only numbers the sources already give; the hidden tests (in the
 instructors' solutions/ only) try many random cases.
 """
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._core import Checker, CheckFailed, fmt
+from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the C routines under np.convolve / np.correlate (reachable without the Python names)
 _C_CORRELATE = ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2")
@@ -36,12 +38,12 @@ RULES = {
 
 __all__ = ["check_conv1d", "check_output_size", "check_toeplitz", "check_pmf_sum", "check_dice",
            "check_conv2d", "check_edges", "check_padding_numbers", "check_same_padding",
-           "SEED_X", "SEED_H", "IMAGE", "PREWITT_VERTICAL"]
+           "AUDIO_X", "AVERAGE_H", "IMAGE", "PREWITT_VERTICAL"]
 
-#: the short audio signal and the moving-average kernel of seed 003 §5.3.1
-SEED_X = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], dtype=float)
-SEED_H = np.full(3, 1 / 3)
-#: the 6x6 image of seed 001 (homework #1) and the vertical edge (Prewitt) filter
+#: the short audio signal and the moving-average kernel of the Unit 5 notes, §5.3.1
+AUDIO_X = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], dtype=float)
+AVERAGE_H = np.full(3, 1 / 3)
+#: the 6x6 image of the CNN lecture notes (homework #1) and the vertical edge (Prewitt) filter
 IMAGE = np.array([[3, 0, 1, 2, 7, 4],
                   [1, 5, 8, 9, 3, 1],
                   [2, 7, 2, 5, 1, 3],
@@ -71,9 +73,9 @@ def check_conv1d(conv1d) -> None:
                                     "steps at a time: positions 0, 2, 4, 6, 8 of the padded signal"),
     ]
     for padding, stride, expected, hint in cases:
-        got = c.call(conv1d, SEED_X.copy(), SEED_H.copy(), padding=padding, stride=stride, name="conv1d")
+        got = c.call(conv1d, AUDIO_X.copy(), AVERAGE_H.copy(), padding=padding, stride=stride, name="conv1d")
         c.array(got, expected, call=f"conv1d(x, h, padding={padding}, stride={stride})",
-                inputs={"x": SEED_X, "h": SEED_H}, hint=hint)
+                inputs={"x": AUDIO_X, "h": AVERAGE_H}, hint=hint)
     # a kernel that is not symmetric tells convolution from cross-correlation
     x, h = np.array([1.0, 2.0, 3.0]), np.array([1.0, -1.0])
     got = c.call(conv1d, x.copy(), h.copy(), padding=1, stride=1, name="conv1d")
@@ -95,11 +97,11 @@ def check_output_size(conv_output_size) -> None:
     """``conv_output_size(n, f, padding=0, stride=1)`` = floor((n + 2p - f) / s) + 1."""
     __tracebackhide__ = True
     c = Checker("conv_output_size", forbid=RULES["q2_output_size_test"])
-    cases = [((9, 3), dict(padding=2, stride=1), 11, "seed 003: (9 + 2*2 - 3)/1 + 1 = 11"),
-             ((9, 3), dict(padding=0, stride=1), 7, "seed 003: (9 + 0 - 3)/1 + 1 = 7"),
-             ((9, 3), dict(padding=1, stride=2), 5, "seed 003: (9 + 2*1 - 3)/2 + 1 = 5"),
-             ((6, 3), dict(padding=0, stride=1), 4, "seed 001: a 6x6 image and a 3x3 filter give 4x4"),
-             ((6, 3), dict(padding=1, stride=1), 6, "seed 001: n + 2p - f + 1 = 6 + 2 - 3 + 1 = 6"),
+    cases = [((9, 3), dict(padding=2, stride=1), 11, "the Unit 5 notes' moving average (§5.3.1): (9 + 2*2 - 3)/1 + 1 = 11"),
+             ((9, 3), dict(padding=0, stride=1), 7, "the Unit 5 notes' moving average (§5.3.1): (9 + 0 - 3)/1 + 1 = 7"),
+             ((9, 3), dict(padding=1, stride=2), 5, "the Unit 5 notes' moving average (§5.3.1): (9 + 2*1 - 3)/2 + 1 = 5"),
+             ((6, 3), dict(padding=0, stride=1), 4, "CNN lecture notes, §9: a 6x6 image and a 3x3 filter give 4x4"),
+             ((6, 3), dict(padding=1, stride=1), 6, "CNN lecture notes, §9: n + 2p - f + 1 = 6 + 2 - 3 + 1 = 6"),
              ((6, 3), dict(padding=1, stride=2), 3,
               "(6 + 2 - 3)/2 + 1 = 3.5: when the division is not whole, take the floor "
               "(the last partial step does not fit)")]
@@ -118,14 +120,19 @@ def check_toeplitz(toeplitz) -> None:
     """``toeplitz(h, n)``: the (n + len(h) - 1) x n matrix T with T @ x == np.convolve(h, x)."""
     __tracebackhide__ = True
     c = Checker("toeplitz", forbid=RULES["q3_toeplitz_test"])
-    x = np.array([1.0, 2.0, 3.0])  # x0, x1, x2 of seed 003 §5.1.3
+    x = np.array([1.0, 2.0, 3.0])  # x0, x1, x2 of the Unit 5 notes, §5.1.3
     got = c.call(toeplitz, x.copy(), 6, name="toeplitz")
     expected = np.zeros((8, 6))
     for j in range(6):
         expected[j:j + 3, j] = x
-    c.array(got, expected, call="toeplitz([1, 2, 3], 6)",
-            hint="T(x) in the notes is 8 x 6: column j holds x0, x1, x2 starting at row j "
-                 "(x0 on the diagonal, x1 just below it, x2 below that)")
+    hint = ("T(x) is 8 x 6 (Unit 5 notes, §5.1.3): column j holds x0, x1, x2 starting at row j "
+            "(x0 on the diagonal, x1 just below it, x2 below that)")
+    if same_values(got, expected.T):
+        hint = ("rows and columns are swapped: T has one row per output coefficient (8) and one column "
+                "per input sample (6); x0, x1, x2 run down each column")
+    elif same_values(got, expected[::-1, ::-1]) or same_values(got, np.flipud(expected)):
+        hint = "the kernel runs the wrong way: x0 sits on the diagonal, x1 just below it, x2 below that"
+    c.array(got, expected, call="toeplitz([1, 2, 3], 6)", hint=hint)
     y = np.arange(1.0, 7.0)
     c.array(np.asarray(got, float) @ y, np.convolve(x, y), call="toeplitz([1, 2, 3], 6) @ [1, 2, 3, 4, 5, 6]",
             hint="z = T(x) y must give the coefficients of the product polynomial x(t) y(t)")
@@ -159,18 +166,19 @@ def check_pmf_sum(pmf_sum) -> None:
 
 
 def check_dice(p_Z) -> None:
-    """``p_Z``: the distribution of Z = X + Y in seed 003 §5.1.2 (visible part: the
-    three values the notes work out, and that it is a distribution on 2..9)."""
+    """``p_Z``: the distribution of Z = X + Y of the Unit 5 notes, §5.1.2 (visible part:
+    the three values worked out there, p_Z(2) = 1/24, p_Z(4) = 1/6, p_Z(9) = 1/24, and
+    that it is a distribution on 2..9)."""
     __tracebackhide__ = True
     c = Checker("p_Z")
     if not isinstance(p_Z, dict):
         raise CheckFailed(f"p_Z should be a dict {{total: probability}}, got {type(p_Z).__name__}: {fmt(p_Z)}")
     c.equal(sorted(k for k, v in p_Z.items() if v != 0), list(range(2, 10)), call="the totals in p_Z",
-            hint="X is 1..3 and Y is 1..6, so Z = X + Y is 2..9 (the notes say so too)")
+            hint="X is 1..3 and Y is 1..6, so Z = X + Y is 2..9")
     c.close(float(sum(p_Z.values())), 1.0, call="sum(p_Z.values())", hint="probabilities must add up to 1")
     for t, value in ((2, Fraction(1, 24)), (4, Fraction(1, 6)), (9, Fraction(1, 24))):
         c.close(float(p_Z.get(t, 0)), float(value), call=f"p_Z[{t}]",
-                hint=f"the notes work this one out: p_Z({t}) = {value}")
+                hint=f"the Unit 5 notes (§5.1.2) work this one out: p_Z({t}) = {value}")
     c.equal(all(isinstance(v, Fraction) for v in p_Z.values()), True,
             call="all(isinstance(v, Fraction) for v in p_Z.values())",
             hint="keep the probabilities exact: p_X and p_Y are Fractions, so pmf_sum should give Fractions")
@@ -183,17 +191,21 @@ def check_conv2d(conv2d_valid) -> None:
     c = Checker("conv2d_valid", forbid=RULES["q5_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    c.array(c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid"), [[-4, -4], [-4, -4]],
-            call="conv2d_valid(image, kernel)", inputs={"image": image, "kernel": kernel},
-            hint="each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4; "
-                 "CNNs slide the kernel without flipping it")
+    got = c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid")
+    hint = "each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4"
+    if same_values(got, [[4, 4], [4, 4]]):
+        hint = ("you flipped the kernel (that is a true convolution): CNNs slide it without flipping, so "
+                "each output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
+    c.array(got, [[-4, -4], [-4, -4]], call="conv2d_valid(image, kernel)",
+            inputs={"image": image, "kernel": kernel}, hint=hint)
     got = c.call(conv2d_valid, IMAGE.astype(float), PREWITT_VERTICAL.astype(float), name="conv2d_valid")
     arr = np.asarray(got, dtype=float)
     c.equal(arr.shape, (4, 4), call="conv2d_valid(IMAGE, PREWITT_VERTICAL).shape",
             hint="a 6x6 image and a 3x3 filter give a (6 - 3 + 1) x (6 - 3 + 1) = 4x4 output")
-    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]",
-            hint="the notes' first cell: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5; "
-                 "if you got +5 you flipped the kernel")
+    hint = "the first cell of homework #1: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5"
+    if float(arr[0, 0]) == 5.0:
+        hint = "+5 is what the flipped kernel gives: " + hint.replace("the first cell", "slide it unflipped; the first cell")
+    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
     c.done()
 
 
@@ -206,8 +218,12 @@ def check_edges(edge_map, true_convolution) -> None:
         arr = np.asarray(value, dtype=float) if value is not None else None
         if arr is None or arr.shape != (4, 4):
             raise CheckFailed(f"{name} should be a 4x4 array, got {fmt(value)}")
-    c.close(float(np.asarray(edge_map, float)[0, 0]), -5.0, call="edge_map[0, 0]",
-            hint="the notes work out the first cell: -5")
+    first = float(np.asarray(edge_map, float)[0, 0])
+    hint = "the first cell is 3*1 + 1*1 + 2*1 - (1*1 + 8*1 + 2*1) = -5"
+    if first == 5.0:
+        hint = ("+5 is what the flipped kernel gives (that is true_convolution): the table lays the filter "
+                "on the image unflipped, 3*1 + 1*1 + 2*1 - (1*1 + 8*1 + 2*1) = -5")
+    c.close(first, -5.0, call="edge_map[0, 0]", hint=hint)
     c.close(float(np.asarray(true_convolution, float)[0, 0]), 5.0, call="true_convolution[0, 0]",
             hint="flipping the Prewitt kernel left-right turns [1, 0, -1] into [-1, 0, 1]: every "
                  "output changes sign")
@@ -215,7 +231,7 @@ def check_edges(edge_map, true_convolution) -> None:
 
 
 def check_padding_numbers(p_formula, pads_keep_6) -> None:
-    """Homework #2: the notes' p = (ns - n + f - s)/2 for n=6, f=3, s=2, and the uneven
+    """Homework #2: the CNN lecture notes' p = (ns - n + f - s)/2 for n=6, f=3, s=2, and the uneven
     padding that really keeps 6 outputs at stride 2."""
     __tracebackhide__ = True
     c = Checker("homework #2, part 1")
@@ -238,11 +254,14 @@ def check_same_padding(same_padding) -> None:
     __tracebackhide__ = True
     c = Checker("same_padding", forbid=RULES["q6_same_test"])
     for n, f, s, expected, hint in (
-        (6, 3, 1, (1, 1), "stride 1: total f - 1 = 2, split evenly (the notes' p = (f - 1)/2 = 1)"),
+        (6, 3, 1, (1, 1), "stride 1: total f - 1 = 2, split evenly (p = (f - 1)/2 = 1 on each side)"),
         (6, 3, 2, (0, 1), "stride 2: the output is ceil(6/2) = 3; it needs (3 - 1)*2 + 3 = 7 inputs, "
                           "one more than 6: total padding 1, the odd one at the end"),
         (7, 4, 1, (1, 2), "an even kernel: total 3 does not split evenly; the extra row goes after"),
     ):
         got = c.call(same_padding, n, f, stride=s, name="same_padding")
+        if expected[0] != expected[1] and same_values(got, expected[::-1]):
+            hint = (f"the right total, {sum(expected)}, split the wrong way round: the odd zero goes at the "
+                    "end (after), as TensorFlow/Keras put it")
         c.equal(got, expected, call=f"same_padding({n}, {f}, stride={s})", hint=hint)
     c.done()

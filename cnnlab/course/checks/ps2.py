@@ -1,15 +1,16 @@
 """Visible checks of problem set 2 (2-D convolution, its matrix, edges, LTI systems).
 
-The examples are small enough to verify by hand or are the lecture notes' own (seed 001's
-6×6 image, the moving-average and Toeplitz ideas of seed 003, the LTI definitions of
-seed 003 §5.1.1). Fill-in answers are only checked for sanity here; the hidden tests (in
+The examples are small enough to verify by hand or are the sources' own: the 6×6 image of
+the CNN lecture notes (homework #1, whose Prewitt map starts with -5), the Toeplitz matrix of
+the Unit 5 notes (§5.1.3: z = T(x) y), and their definitions of linearity and time invariance
+(§5.1.1). Fill-in answers are only checked for sanity here; the hidden tests (in
 the instructors' ``solutions/`` only) check them fully and try many random cases.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._core import Checker, CheckFailed, fmt
+from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the C routines under np.convolve / np.correlate (reachable without the Python names)
 _C_CORRELATE = ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2")
@@ -41,7 +42,7 @@ __all__ = ["check_output_shape", "check_conv2d_basic", "check_conv2d_strided", "
            "check_is_linear", "check_is_time_invariant", "check_predict", "check_lti_boxes",
            "soft_edge", "IMAGE", "PREWITT_VERTICAL", "SOBEL_VERTICAL", "SCHARR_VERTICAL", "ANGLES"]
 
-#: seed 001's 6×6 image and its three vertical edge detectors
+#: the CNN lecture notes' 6×6 image and their three vertical edge detectors
 IMAGE = np.array([[3, 0, 1, 2, 7, 4],
                   [1, 5, 8, 9, 3, 1],
                   [2, 7, 2, 5, 1, 3],
@@ -82,8 +83,8 @@ def check_output_shape(output_shape) -> None:
     __tracebackhide__ = True
     c = Checker("output_shape", forbid=RULES["q1_output_shape_test"])
     cases = [
-        (((6, 6), (3, 3)), {}, (4, 4), "seed 001: a 6x6 image and a 3x3 filter give (6 - 3 + 1) x (6 - 3 + 1)"),
-        (((6, 6), (3, 3)), dict(padding=1), (6, 6), "seed 001: with p = 1, n + 2p - f + 1 = 6 ('same')"),
+        (((6, 6), (3, 3)), {}, (4, 4), "CNN lecture notes, §9: a 6x6 image and a 3x3 filter give (6 - 3 + 1) x (6 - 3 + 1) = 4x4"),
+        (((6, 6), (3, 3)), dict(padding=1), (6, 6), "CNN lecture notes, §9: with p = 1, n + 2p - f + 1 = 6 + 2 - 3 + 1 = 6 ('same')"),
         (((6, 6), (3, 3)), dict(padding=1, stride=2), (3, 3),
          "floor((6 + 2 - 3) / 2) + 1 = floor(2.5) + 1 = 3"),
         (((9, 9), (3, 3)), dict(dilation=2), (5, 5),
@@ -110,15 +111,20 @@ def check_conv2d_basic(conv2d) -> None:
     c = Checker("conv2d (valid and padded)", forbid=RULES["q1_conv2d_test"])
     image = np.arange(9.0).reshape(3, 3)
     kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    c.array(c.call(conv2d, image.copy(), kernel.copy(), name="conv2d"), [[-4, -4], [-4, -4]],
-            call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
-            hint="each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4): "
-                 "CNN layers slide the kernel without flipping it")
+    got = c.call(conv2d, image.copy(), kernel.copy(), name="conv2d")
+    hint = "each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4)"
+    if same_values(got, [[4, 4], [4, 4]]):
+        hint = ("you flipped the kernel (a true convolution): CNN layers slide it without flipping, so each "
+                "output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
+    c.array(got, [[-4, -4], [-4, -4]], call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
+            hint=hint)
     got = c.call(conv2d, IMAGE.copy(), PREWITT_VERTICAL.copy(), name="conv2d")
     arr = np.asarray(got, dtype=float)
     c.equal(arr.shape, (4, 4), call="conv2d(IMAGE, PREWITT_VERTICAL).shape", hint="6 - 3 + 1 = 4")
-    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]",
-            hint="seed 001's first cell: 3 + 1 + 2 - (1 + 8 + 2) = -5; +5 means you flipped the kernel")
+    hint = "the first cell of the 6x6 example: 3 + 1 + 2 - (1 + 8 + 2) = -5"
+    if arr.shape == (4, 4) and float(arr[0, 0]) == 5.0:
+        hint = "+5 is what the flipped kernel gives; slide it unflipped: 3 + 1 + 2 - (1 + 8 + 2) = -5"
+    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
     ones = np.ones((3, 3))
     c.array(c.call(conv2d, ones.copy(), ones.copy(), padding=1, name="conv2d"),
             [[4, 6, 4], [6, 9, 6], [4, 6, 4]], call="conv2d(ones((3, 3)), ones((3, 3)), padding=1)",

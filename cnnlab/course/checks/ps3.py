@@ -1,9 +1,10 @@
-"""Visible checks of problem set 3 (counting, building and training seed 003's model2).
+"""Visible checks of problem set 3 (counting, building and training the Unit 5 notes' model2).
 
-Counting drills are checked visibly with the lecture notes' own numbers (280, 456, 10,
-142, the model1/model2 totals) and for sanity; the fill-in answers (the corrected LeNet-5
-table, the dense head of seed 000's open question, model2's receptive field, the
-explanation) are checked fully only by the hidden tests in ``solutions/``. torch is
+Counting drills are checked visibly with the sources' own numbers (280 and 456 of the CNN
+lecture notes, 10 and 142 of the Chollet slides' Examples 1 and 2, model1's 178,110 and
+model2's 5,386 of the Unit 5 notes, §5.4.3) and for sanity; the fill-in answers (the
+corrected LeNet-5 table, the dense head the Chollet slides leave open after 30,977,
+model2's receptive field, the explanation) are checked fully only by the hidden tests in ``solutions/``. torch is
 imported inside the checks that need it, so importing this module stays light.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ __all__ = ["TARGET_ACCURACY", "STATEMENTS", "LENET_LAYERS", "check_counting", "c
 #: validation accuracy question 3 asks for (on the 1,000 validation digits of the setup cell)
 TARGET_ACCURACY = 0.90
 
-#: the layers of seed 001's LeNet-5 table, in order
+#: the layers of the CNN lecture notes' LeNet-5 table, in order
 LENET_LAYERS = ("CONV1", "POOL1", "CONV2", "POOL2", "FC3", "FC4", "Softmax")
 _NOTES_LENET = {"CONV1": 208, "CONV2": 416, "FC3": 48_001, "FC4": 10_081, "Softmax": 841}
 
@@ -59,11 +60,11 @@ def check_counting(conv_params, dense_params) -> None:
     __tracebackhide__ = True
     c = Checker("conv_params / dense_params")
     cases = [
-        ((3, 3, 10), {}, 280, "seed 001: ten 3x3x3 filters, each with one bias: (3*3*3 + 1) * 10"),
-        ((5, 3, 6), {}, 456, "seed 001: six 5x5x3 filters: (5*5*3 + 1) * 6"),
-        ((3, 1, 1), {}, 10, "seed 000, Example 1: one 3x3 filter on one channel plus a bias"),
-        ((3, 1, 5), {}, 50, "seed 000, Example 2's first layer"),
-        ((3, 5, 2), {}, 92, "seed 000, Example 2's second layer: each filter spans all 5 input channels"),
+        ((3, 3, 10), {}, 280, "CNN lecture notes: ten 3x3x3 filters, each with one bias: (3*3*3 + 1) * 10 = 280"),
+        ((5, 3, 6), {}, 456, "CNN lecture notes: six 5x5x3 filters: (5*5*3 + 1) * 6 = 456"),
+        ((3, 1, 1), {}, 10, "Chollet slides, Example 1: one 3x3 filter on one channel plus a bias, 9 + 1 = 10"),
+        ((3, 1, 5), {}, 50, "Chollet slides, Example 2's first layer: five 3x3 filters on one channel, (9 + 1) * 5"),
+        ((3, 5, 2), {}, 92, "Chollet slides, Example 2's second layer: each filter spans all 5 input channels, (3*3*5 + 1) * 2"),
         ((3, 3, 10), {"bias": False}, 270, "without biases only the weights remain: 3*3*3*10"),
     ]
     for args, kwargs, expected, hint in cases:
@@ -71,33 +72,86 @@ def check_counting(conv_params, dense_params) -> None:
         c.int(c.call(conv_params, *args, name="conv_params", **kwargs), expected, call=f"conv_params({shown})",
               hint=hint)
     for args, kwargs, expected, hint in [
-        ((784, 200), {}, 157_000, "seed 003's model1, first layer: 784*200 weights + 200 biases"),
-        ((400, 10), {}, 4_010, "seed 003's model2, dense layer: 400*10 + 10"),
+        ((784, 200), {}, 157_000, "model1 of the Unit 5 notes (§5.4.3), first layer: 784*200 weights + 200 biases"),
+        ((400, 10), {}, 4_010, "model2 of the Unit 5 notes (§5.4.3), dense layer: 400*10 + 10"),
         ((100, 10), {"bias": False}, 1_000, "no biases: 100*10"),
     ]:
         shown = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
         c.int(c.call(dense_params, *args, name="dense_params", **kwargs), expected,
               call=f"dense_params({shown})", hint=hint)
     total = sum(c.call(dense_params, *a, name="dense_params") for a in ((784, 200), (200, 100), (100, 10)))
-    c.int(total, 178_110, call="model1's three dense layers", hint="seed 003: 178,110 parameters in all")
+    c.int(total, 178_110, call="model1's three dense layers", hint="784*200 + 200 + 200*100 + 100 + 100*10 + 10 = 178,110 (Unit 5 notes, §5.4.3)")
     c.done()
 
 
-def check_lenet_table(lenet_shapes, lenet_params) -> None:
-    """The corrected LeNet-5 table: ``{layer: (H, W, C) or (units, 1)}`` and ``{layer: parameters}``."""
+_MAPS = ("CONV1", "POOL1", "CONV2", "POOL2")
+_TYPES = {"lenet_shapes": ("dict[str, tuple[int, ...]]", "{'CONV1': (28, 28, 8), 'POOL1': (...), ...}",
+                           "a tuple of positive ints, (H, W, C) for a map or (units, 1) for a dense layer"),
+          "lenet_params": ("dict[str, int]", "{'CONV1': ..., 'POOL1': 0, ...}",
+                           "an int, the number of learnable parameters (0 or more)")}
+
+
+def _table_types(lenet_shapes, lenet_params) -> None:
+    """Both answers are dicts with exactly the seven layer names as keys, and values of the right type."""
     __tracebackhide__ = True
-    c = Checker("LeNet-5 table")
     for name, table in (("lenet_shapes", lenet_shapes), ("lenet_params", lenet_params)):
-        if not isinstance(table, dict) or set(table) != set(LENET_LAYERS):
-            got = sorted(table) if isinstance(table, dict) else type(table).__name__
-            raise CheckFailed(f"{name} should be a dict with exactly the keys {list(LENET_LAYERS)}, got {fmt(got)}")
+        kind, example, _ = _TYPES[name]
+        if not isinstance(table, dict):
+            raise CheckFailed(f"{name} should be a {kind}, e.g. {name} = {example}, got a "
+                              f"{type(table).__name__}: {fmt(table)}\n"
+                              f"  hint: its keys are the layer names {list(LENET_LAYERS)}")
+        missing = [k for k in LENET_LAYERS if k not in table]
+        extra = [k for k in table if k not in LENET_LAYERS]
+        if missing or extra:
+            lines = [f"{name} should have exactly the keys {list(LENET_LAYERS)}."]
+            if missing:
+                lines.append(f"  missing: {', '.join(map(repr, missing))}")
+            if extra:
+                lines.append(f"  not a layer of the table: {', '.join(map(repr, extra))}")
+            lines.append("  hint: spell the layer names as the table does, e.g. 'CONV1', 'FC3', 'Softmax'")
+            raise CheckFailed("\n".join(lines))
     for layer in LENET_LAYERS:
         value = lenet_params[layer]
         if not _is_int(value) or value < 0:
-            raise CheckFailed(f"lenet_params[{layer!r}] should be a non-negative int, got {fmt(value)}")
+            extra = (" (a count of parameters is a whole number: use // or int(...))"
+                     if isinstance(value, float) else "")
+            raise CheckFailed(f"lenet_params[{layer!r}] should be {_TYPES['lenet_params'][2]}, got "
+                              f"{type(value).__name__} {fmt(value)}{extra}")
         shape = lenet_shapes[layer]
-        if not (isinstance(shape, tuple) and all(_is_int(v) and v > 0 for v in shape)):
-            raise CheckFailed(f"lenet_shapes[{layer!r}] should be a tuple of positive ints, got {fmt(shape)}")
+        if isinstance(shape, list) and all(_is_int(v) for v in shape):
+            raise CheckFailed(f"lenet_shapes[{layer!r}] is the list {fmt(shape)}: write it as a tuple, "
+                              f"{tuple(shape)}")
+        if not (isinstance(shape, tuple) and shape and all(_is_int(v) and v > 0 for v in shape)):
+            raise CheckFailed(f"lenet_shapes[{layer!r}] should be {_TYPES['lenet_shapes'][2]}, got "
+                              f"{type(shape).__name__} {fmt(shape)}")
+
+
+def _channels_first(shape) -> bool:
+    """(C, H, W) with a square map, e.g. (8, 28, 28): the PyTorch order instead of the table's."""
+    return len(shape) == 3 and shape[1] == shape[2] and shape[0] != shape[1]
+
+
+def check_lenet_table(lenet_shapes, lenet_params) -> None:
+    """The corrected LeNet-5 table: ``lenet_shapes``, a ``dict[str, tuple[int, ...]]`` of
+    activation shapes ((H, W, C) for maps, (units, 1) for dense layers), and
+    ``lenet_params``, a ``dict[str, int]`` of parameter counts, both keyed by LENET_LAYERS."""
+    __tracebackhide__ = True
+    c = Checker("LeNet-5 table")
+    _table_types(lenet_shapes, lenet_params)
+    for layer in _MAPS:
+        shape = lenet_shapes[layer]
+        if _channels_first(shape):
+            raise CheckFailed(
+                f"lenet_shapes[{layer!r}] = {shape} puts the channels first (C, H, W), as PyTorch does.\n"
+                f"  hint: the table writes maps channels last, (H, W, C): {(shape[1], shape[2], shape[0])}")
+        if len(shape) != 3:
+            raise CheckFailed(f"lenet_shapes[{layer!r}] = {shape} should have three numbers (H, W, C): "
+                              "height, width and channels of the feature map")
+    for layer in ("FC3", "FC4", "Softmax"):
+        shape = lenet_shapes[layer]
+        if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1 and shape[1] != 1):
+            raise CheckFailed(f"lenet_shapes[{layer!r}] = {shape}: the table writes a dense layer as a "
+                              f"column, (units, 1), e.g. {(max(shape), 1)}")
     c.equal(lenet_shapes["CONV1"], (28, 28, 8), call="lenet_shapes['CONV1']",
             hint="the table gives it: 32 - 5 + 1 = 28, and 8 filters")
     c.equal(lenet_shapes["Softmax"], (10, 1), call="lenet_shapes['Softmax']", hint="ten classes, written (10, 1)")
@@ -107,27 +161,37 @@ def check_lenet_table(lenet_shapes, lenet_params) -> None:
     copied = [layer for layer, wrong in _NOTES_LENET.items() if lenet_params[layer] == wrong]
     if copied:
         raise CheckFailed(
-            f"lenet_params has the notes' numbers for {', '.join(copied)} ({', '.join(str(_NOTES_LENET[x]) for x in copied)}).\n"
+            f"lenet_params has the CNN lecture notes' numbers for {', '.join(copied)} "
+            f"({', '.join(str(_NOTES_LENET[x]) for x in copied)}).\n"
             "  Those use one input channel and one bias per layer. Redo them with the table's shapes:\n"
             "  a conv filter spans every input channel and each filter has a bias; a dense layer has one bias "
             "per unit.")
     for layer in ("POOL1", "CONV2", "POOL2"):
         h, w = lenet_shapes[layer][:2]
         if h != w:
-            raise CheckFailed(f"lenet_shapes[{layer!r}] = {lenet_shapes[layer]}: a square input keeps square maps")
+            raise CheckFailed(f"lenet_shapes[{layer!r}] = {lenet_shapes[layer]}: height {h} and width {w} "
+                              "differ, but the input is square (32×32) and every filter and pooling window "
+                              "is square, so every map stays square")
     c.done()
 
 
 def check_dense_head(n_params) -> None:
-    """Seed 000's open question: Dense(100) then Dense(1) on the 22x22x64 output."""
+    """The Chollet slides' open question ('why max-pool?'): Dense(100) then Dense(1) on the 22x22x64 output."""
     __tracebackhide__ = True
     c = Checker("dense head")
     _sanity(c, _is_int(n_params), f"dense_head_params should be an int, got {fmt(n_params)}")
     _sanity(c, n_params > 30_977,
             f"dense_head_params = {n_params:,} is not more than the 30,977 of a single output neuron; 100 neurons "
             "each need a weight for every one of the 22*22*64 inputs")
-    _sanity(c, n_params % 10 != 0,
-            f"dense_head_params = {n_params:,}: did you forget the biases, or the second layer?")
+    inputs = 22 * 22 * 64
+    if n_params == inputs * 100 + 100:
+        raise CheckFailed(f"dense_head_params = {n_params:,} is the first layer alone (or both layers "
+                          "without their biases): count the second layer, Dense(1) on the 100 outputs, and "
+                          "one bias per neuron in both")
+    if n_params == inputs * 100:
+        raise CheckFailed(f"dense_head_params = {n_params:,} is the first layer's weights only: add its 100 "
+                          "biases, and the second layer")
+    c.count += 1
     c.done()
 
 
@@ -151,7 +215,7 @@ def _torch():
 
 
 def check_model2(build_model2) -> None:
-    """``build_model2()`` -> a torch module matching seed 003's description."""
+    """``build_model2()`` -> a torch module matching model2 of the Unit 5 notes (§5.4.3)."""
     __tracebackhide__ = True
     torch = _torch()
     c = Checker("build_model2", forbid=RULES["q2_model2_test"])
@@ -168,6 +232,10 @@ def check_model2(build_model2) -> None:
                     "(cross-entropy) applies the softmax itself; remove the Softmax")
         elif layers.count("ReLU") < 2:
             hint = "model2 has a ReLU after each convolution (before its max-pool)"
+        elif layers.count("MaxPool2d") < 2:
+            hint = "model2 has a 2x2 max-pool after each convolution's ReLU"
+        elif "Flatten" not in layers:
+            hint = "flatten the 16 maps of 5x5 into 400 numbers (torch.nn.Flatten()) before the Linear layer"
         else:
             hint = "Conv2d, ReLU, MaxPool2d twice, then Flatten and one Linear layer"
         raise CheckFailed(f"build_model2() has the layers {layers}\n  expected: {expected}\n  hint: {hint}")
@@ -189,7 +257,7 @@ def check_model2(build_model2) -> None:
     pools = [m for m in model.modules() if isinstance(m, torch.nn.MaxPool2d)]
     c.equal(len(pools), 2, call="number of MaxPool2d layers", hint="a 2x2 max-pool after each convolution")
     n = sum(p.numel() for p in model.parameters())
-    c.int(n, 5_386, call="parameters of build_model2()", hint="seed 003: 208 + 1,168 + 4,010 = 5,386")
+    c.int(n, 5_386, call="parameters of build_model2()", hint="(5*5*1 + 1)*8 + (3*3*8 + 1)*16 + 400*10 + 10 = 208 + 1,168 + 4,010 = 5,386")
     c.done()
 
 

@@ -3,14 +3,15 @@
 Lessons 09–10. Also the set-up helpers the notebook uses: the digits, the two trained
 networks (an honest one, and one that learned a shortcut). torch is imported only when a
 function runs. The examples are small enough to verify by hand or are the lecture notes'
-own (seed 002's formulas, seed 003's localisation loss); fill-in answers are only checked
+own (the saliency, FGSM and Grad-CAM formulas of the Bishop ch. 10 slides, the
+localisation loss of the Unit 5 notes, §5.8.1); fill-in answers are only checked
 for sanity here — the hidden tests (in the instructors' ``solutions/`` only) check them.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._core import Checker, CheckFailed, fmt
+from ._core import Checker, CheckFailed, fmt, same_values
 
 _ATTRIBUTION = ("captum", "torchattacks", "foolbox", "cnnlab.nn.saliency", "cnnlab.nn.fgsm",
                 "cnnlab.nn.fgsm_accuracy", "cnnlab.nn.attribution.saliency",
@@ -61,7 +62,7 @@ def load_digits(n_train=2000, n_test=500):
 
 
 def train_digit_model(X, y, *, epochs=2, seed=0):
-    """Seed 003's model2 trained with Adam (lr 0.005, batches of 50) on CPU, in eval mode."""
+    """model2 of the Unit 5 notes (§5.4.3) trained with Adam (lr 0.005, batches of 50) on CPU, in eval mode."""
     from cnnlab.nn import model2
     from cnnlab.nn.training import fit, set_seed
 
@@ -144,15 +145,30 @@ def check_saliency(saliency) -> None:
     model = _linear_model(W)
     x = torch.zeros(1, 1, 2, 2)
     got = _numpy(c.call(saliency, model, x.clone(), [0], name="saliency"), "saliency(linear, x, [0])")
+    Wa = np.array(W)
+    p = np.full(3, 1 / 3)                        # the softmax of the logits W @ 0 = 0
+    hint = ("for a linear model a = W x, ∂a^0/∂x is row 0 of W, and the saliency map is its absolute "
+            "value")
+    if same_values(got.reshape(-1), Wa[0]):
+        hint = "that is ∂a^0/∂x itself: the saliency map is its absolute value, |∂a^0/∂x|"
+    elif any(same_values(np.abs(got.reshape(-1)), np.abs(g), rtol=1e-4)
+             for g in (p[0] * (Wa[0] - p @ Wa), Wa[0] - p @ Wa)):
+        hint = ("you differentiated a softmax (or log-softmax) probability: differentiate the logit a^0, "
+                "the model's output before any softmax; for a = W x that is row 0 of W")
     c.array(got.reshape(-1), np.abs(W[0]), call="saliency(linear model, x, [0]).ravel()",
-            inputs={"W": np.array(W)},
-            hint="for a linear model a = W x, ∂a^0/∂x is row 0 of W — differentiate the logit a^0 itself, "
-                 "not a softmax probability — and the saliency map is its absolute value")
+            inputs={"W": Wa}, hint=hint)
     c.equal(got.shape, (1, 1, 2, 2), call="saliency(linear model, x, [0]).shape", hint="one value per input pixel: x.shape")
     x2 = torch.rand(2, 1, 2, 2, generator=torch.Generator().manual_seed(0))
     got = _numpy(c.call(saliency, model, x2.clone(), [2, 1], name="saliency"), "saliency(linear, x2, [2, 1])")
-    c.array(got.reshape(2, -1), np.abs([W[2], W[1]]), call="saliency(linear model, x2, [2, 1])",
-            hint="one target per image: image 0 gets |row 2|, image 1 gets |row 1|")
+    hint = "one target per image: image 0 gets |row 2|, image 1 gets |row 1|"
+    rows = got.reshape(2, -1) if got.size == 8 else got
+    if same_values(rows, np.abs([W[2], W[2]])) or same_values(rows, np.abs([W[1], W[1]])):
+        hint = ("every image got the same target's map: use one target per image, image 0 gets |row 2| "
+                "(target 2), image 1 gets |row 1| (target 1)")
+    elif same_values(rows, np.abs([W[2] + W[1], W[2] + W[1]])):
+        hint = ("each image's map mixes both targets: pick image n's own logit a^(c_n) (e.g. with gather), "
+                "not the sum of the chosen logits over all images' columns")
+    c.array(got.reshape(2, -1), np.abs([W[2], W[1]]), call="saliency(linear model, x2, [2, 1])", hint=hint)
     cnn = _small_cnn()
     x3 = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
     before = x3.clone()
@@ -177,14 +193,19 @@ def check_fgsm(fgsm) -> None:
     model = _linear_model([[1.0, -1.0], [-1.0, 1.0]])
     x = torch.tensor([[[[0.5, 0.5]]]])
     got = _numpy(c.call(fgsm, model, x.clone(), torch.tensor([0]), 0.1, name="fgsm"), "fgsm(...)")
-    c.array(got.reshape(-1), [0.4, 0.6], call="fgsm(linear, [[0.5, 0.5]], [0], 0.1)",
-            hint="the error of class 0 grows when pixel 0 goes down and pixel 1 up: x' = x + ε·sign(∇E) "
-                 "moves each pixel by exactly ε, in the direction that increases the error")
+    hint = ("the error of class 0 grows when pixel 0 goes down and pixel 1 up: x' = x + ε·sign(∇E) "
+            "moves each pixel by exactly ε, in the direction that increases the error")
+    if same_values(got.reshape(-1), [0.6, 0.4]):
+        hint = ("you stepped against the gradient (x − ε·sign(∇E) lowers the error): FGSM adds "
+                "ε·sign(∇ₓE) so that the error of the true label grows")
+    c.array(got.reshape(-1), [0.4, 0.6], call="fgsm(linear, [[0.5, 0.5]], [0], 0.1)", hint=hint)
     got = _numpy(c.call(fgsm, model, x.clone(), torch.tensor([0]), 0.0, name="fgsm"), "fgsm(..., 0.0)")
     c.array(got.reshape(-1), [0.5, 0.5], call="fgsm(linear, [[0.5, 0.5]], [0], 0.0)", hint="ε = 0 changes nothing")
     got = _numpy(c.call(fgsm, model, x.clone(), torch.tensor([0]), 0.9, name="fgsm"), "fgsm(..., 0.9)")
-    c.array(got.reshape(-1), [0.0, 1.0], call="fgsm(linear, [[0.5, 0.5]], [0], 0.9)",
-            hint="pixels must stay in the valid range [0, 1]: clamp after the step")
+    hint = "x' = clip(x + ε·sign(∇E), 0, 1): 0.5 − 0.9 clips to 0, 0.5 + 0.9 to 1"
+    if got.size and (got.min() < 0 or got.max() > 1):
+        hint = "pixels must stay in the valid range [0, 1]: clamp after the step (torch.clamp(x', 0, 1))"
+    c.array(got.reshape(-1), [0.0, 1.0], call="fgsm(linear, [[0.5, 0.5]], [0], 0.9)", hint=hint)
     cnn = _small_cnn(5)
     x3 = torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(2))
     labels = torch.tensor([0, 3, 1, 2])
@@ -216,7 +237,7 @@ def check_accuracy_under_attack(accuracy_under_attack, fgsm, model, X, y) -> Non
 
 # -- question 3: the localisation loss ----------------------------------------------------
 def check_localisation_loss(localisation_loss) -> None:
-    """``localisation_loss(y_hat, y)`` -> the mean over the rows of seed 003's loss."""
+    """``localisation_loss(y_hat, y)`` -> the mean over the rows of the Unit 5 notes' loss (§5.8.1)."""
     __tracebackhide__ = True
     c = Checker("localisation_loss", forbid=RULES["q3_loss_test"])
     nothing = np.array([[0.0, 9, 9, 9, 9, 9, 9]])
@@ -225,12 +246,18 @@ def check_localisation_loss(localisation_loss) -> None:
     c.close(float(c.call(localisation_loss, pred.copy(), bird.copy(), name="localisation_loss")), 0.19,
             call="localisation_loss(pred, bird)", inputs={"pred": pred, "bird": bird}, atol=1e-9,
             hint="p_c = 1: all seven squared differences count, 0.04 + 0.01 + 0 + 0.01 + 0 + 0.09 + 0.04")
-    c.close(float(c.call(localisation_loss, pred.copy(), nothing.copy(), name="localisation_loss")), 0.64,
-            call="localisation_loss(pred, nothing)", inputs={"pred": pred, "nothing": nothing}, atol=1e-9,
-            hint="p_c = 0: only (ŷ₁ − y₁)² = (0.8 − 0)² counts; the other six target values are 'don't care'")
+    got = float(c.call(localisation_loss, pred.copy(), nothing.copy(), name="localisation_loss"))
+    hint = "p_c = 0: only (ŷ₁ − y₁)² = (0.8 − 0)² counts; the other six target values are 'don't care'"
+    if np.isclose(got, float(((pred - nothing) ** 2).sum())):
+        hint = ("you added all seven squared differences, but this target has p_c = 0: then only "
+                "(ŷ₁ − y₁)² = (0.8 − 0)² counts; the other six values are 'don't care'")
+    c.close(got, 0.64, call="localisation_loss(pred, nothing)", inputs={"pred": pred, "nothing": nothing},
+            atol=1e-9, hint=hint)
     both = c.call(localisation_loss, np.vstack([pred, pred]), np.vstack([bird, nothing]), name="localisation_loss")
-    c.close(float(both), (0.19 + 0.64) / 2, call="localisation_loss(two rows)", atol=1e-9,
-            hint="the loss of a batch is the mean of the rows' losses")
+    hint = "the loss of a batch is the mean of the rows' losses: (0.19 + 0.64) / 2"
+    if np.isclose(float(both), 0.19 + 0.64):
+        hint = "you added the rows' losses (0.19 + 0.64): the loss of a batch is their mean"
+    c.close(float(both), (0.19 + 0.64) / 2, call="localisation_loss(two rows)", atol=1e-9, hint=hint)
     c.done()
 
 
@@ -241,8 +268,13 @@ def check_localisation_dont_care(localisation_loss) -> None:
     y = np.array([[0.0] + [np.nan] * 6, [1.0, 0.5, 0.5, 0.2, 0.2, 0.0, 1.0]])
     y_hat = np.array([[0.1, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3], [0.9, 0.5, 0.5, 0.2, 0.2, 0.0, 1.0]])
     got = float(c.call(localisation_loss, y_hat.copy(), y.copy(), name="localisation_loss"))
+    hint = ("row 0 has p_c = 0 (only (0.1 − 0)² counts), row 1 has p_c = 1 (only (0.9 − 1)² differs): "
+            "(0.01 + 0.01) / 2")
+    if np.isnan(got):
+        hint = ("your loss is NaN: 0 · NaN is NaN, so multiplying by p_c does not remove a don't-care "
+                "value; select the rows (np.where or a boolean mask) instead")
     c.close(got, (0.01 + 0.01) / 2, call="localisation_loss(y_hat, y with NaN don't-cares)", atol=1e-9,
-            hint="0 · NaN is NaN: select the rows (np.where or a boolean mask) instead of multiplying by p_c")
+            hint=hint)
     c.done()
 
 
