@@ -215,6 +215,7 @@ class Watch:
                     self.c_functions[(owner, candidate.__name__)] = message
         self.files_only = getattr(self, "code_file_only", {})
         self.folder_tuple = tuple(self.folders)
+        self._bound = self._hook  # one bound method: sys.getprofile() is compared with it
 
     def _hook(self, frame, event, arg):
         message = None
@@ -246,15 +247,15 @@ class Watch:
         self.violation = ""
         self._threads = _thread._count()
         self._old = sys.getprofile()
-        threading.setprofile(self._hook)
-        sys.setprofile(self._hook)
+        threading.setprofile(self._bound)
+        sys.setprofile(self._bound)
         return self
 
     def __exit__(self, *exc):
         import _thread
         import threading
 
-        switched_off = sys.getprofile() is not self._hook
+        switched_off = sys.getprofile() is not self._bound
         sys.setprofile(self._old)
         threading.setprofile(None)
         if switched_off and not self.violation:

@@ -410,14 +410,48 @@ def _build_layer(spec, torch):
     return layer
 
 
+def _spec_size(spec, depth=0) -> int:
+    """Numbers a layer description would hold, from its arguments alone (WireError if odd)."""
+    if depth > MAX_DEPTH or not isinstance(spec, dict):
+        raise WireError("bad layer description")
+    if spec.get("type") == "Sequential":
+        children = spec.get("children")
+        if not isinstance(children, list) or len(children) > 1000:
+            raise WireError("bad Sequential")
+        return sum(_spec_size(c[1], depth + 1) for c in children if isinstance(c, list) and len(c) == 2)
+    args = spec.get("args") if isinstance(spec.get("args"), dict) else {}
+
+    def num(key, default=1):
+        value = args.get(key, default)
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 10**7 for v in values):
+            raise WireError(f"bad layer argument {key}")
+        out = 1
+        for v in values:
+            out *= v
+        return out
+
+    kind = spec.get("type")
+    if kind in ("Conv1d", "Conv2d"):
+        groups = num("groups")
+        return num("out_channels") * (num("in_channels") // groups) * num("kernel_size") + num("out_channels")
+    if kind == "Linear":
+        return num("in_features") * num("out_features") + num("out_features")
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        return 4 * num("num_features") + 1
+    return 0
+
+
 def _decode_module(obj, budget):
     name = obj.get("type") if isinstance(obj.get("type"), str) else "Module"
     text = obj.get("repr") if isinstance(obj.get("repr"), str) else ""
     spec = obj.get("spec")
     if spec is None:
         return OpaqueModule(re.sub(r"[^A-Za-z0-9_.]", "", name)[:60] or "Module", text[:4000])
+    if budget.elements + _spec_size(spec) > MAX_ELEMENTS:  # arithmetic first: nothing built
+        raise WireError(f"a model of more than {MAX_ELEMENTS:,} numbers")
     import torch
-    with torch.device("meta"):  # first on no memory at all: how big would it be?
+    with torch.device("meta"):  # then on no memory at all, for the weights' shapes
         shapes = {k: tuple(v.shape) for k, v in _build_layer(spec, torch).state_dict().items()}
     size = sum(int(np.prod(shape)) for shape in shapes.values())
     if budget.elements + size > MAX_ELEMENTS:
