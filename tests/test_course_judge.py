@@ -330,3 +330,59 @@ def test_no_exec_blocks_new_programs_in_a_child():
             "except PermissionError:\n    print('blocked', ok)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "blocked True", out.stderr
+
+
+WATCH_SCRIPT = r"""
+import gc, importlib, sys, time
+import numpy as np
+from cnnlab.course.checks import ps1, _rules
+watch = _rules.install(_rules.forbidden_in(ps1.RULES))
+x, h = np.arange(5.0), np.array([1.0, 2.0])
+attacks = {
+    "alias": lambda: __import__("numpy").convolve(x, h),
+    "eval": lambda: eval("np.convolve")(x, h),
+    "registry": lambda: next(f for f in np._core.overrides.ARRAY_FUNCTIONS
+                             if getattr(f, "__name__", "") == "convolve")(x, h),
+    "c_routine": lambda: np._core.multiarray.correlate2(x, h[::-1], 0),
+    "gc": lambda: next(o for o in gc.get_objects() if getattr(o, "__name__", "") == "convolve"
+                       and not getattr(o, "__cnnlab_not_allowed__", False))(x, h),
+    "reload": lambda: importlib.reload(importlib.import_module("numpy._core.numeric")).convolve(x, h),
+    "polymul": lambda: np.polymul(x, h),
+    "caught": lambda: _swallow(),
+    "unhooked": lambda: (sys.setprofile(None), x.sum())[1],
+}
+def _swallow():  # a forbidden call whose refusal the answer hides
+    try:
+        importlib.reload(importlib.import_module("numpy._core.numeric")).convolve(x, h)
+    except Exception:
+        pass
+    return 0
+for name, fn in attacks.items():
+    try:
+        with watch:
+            fn()
+        print(name, "VIOLATION" if watch.violation else "ESCAPED")
+    except StopIteration:
+        print(name, "UNREACHABLE")
+    except _rules.NotAllowed:
+        print(name, "REFUSED")
+import tqdm, warnings
+def honest(x, h):
+    for _ in tqdm.tqdm(range(3), file=sys.stderr):
+        warnings.warn("noise")
+    return np.array([sum(x[i:i + 2] * h[::-1]) for i in range(4)])
+with watch:
+    honest(x, h)
+print("honest", repr(watch.violation))
+"""
+
+
+def test_the_library_rule_holds_however_the_function_is_reached():
+    """The grading kernel's rule (stubs + the profile watch), in a throw-away process."""
+    out = subprocess.run([sys.executable, "-c", WATCH_SCRIPT], capture_output=True, text=True, timeout=120,
+                         cwd=ROOT)
+    results = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert results.pop("honest") == "''", out.stdout + out.stderr
+    for name, verdict in results.items():
+        assert verdict in ("REFUSED", "VIOLATION", "UNREACHABLE"), (name, verdict, out.stderr[-2000:])
+    assert results["unhooked"] == "VIOLATION" and results["caught"] == "VIOLATION"

@@ -179,8 +179,8 @@ class Watch:
     functions by their code's file and name, C functions by module and name, and whole
     forbidden packages by their folder. ``with watch:`` around the call; a forbidden call
     raises :class:`NotAllowed` where it happens, and :attr:`violation` keeps the message
-    even if the answer catches it. Switching the hook off, or starting a thread past it,
-    counts as a violation too.
+    even if the answer catches it. Switching the hook off counts as a violation too;
+    threads started through ``threading`` get the hook as well.
     """
 
     def __init__(self, where: dict[str, str]):
@@ -241,18 +241,15 @@ class Watch:
             raise NotAllowed(message)
 
     def __enter__(self):
-        import _thread
         import threading
 
         self.violation = ""
-        self._threads = _thread._count()
         self._old = sys.getprofile()
         threading.setprofile(self._bound)
         sys.setprofile(self._bound)
         return self
 
     def __exit__(self, *exc):
-        import _thread
         import threading
 
         switched_off = sys.getprofile() is not self._bound
@@ -261,8 +258,6 @@ class Watch:
         if switched_off and not self.violation:
             self.violation = ("the grader's watch over the library rule was switched off "
                               "(sys.setprofile) while your answer ran")
-        if _thread._count() > self._threads and not self.violation:
-            self.violation = "your answer started a thread the grader cannot watch"
         return False
 
 
