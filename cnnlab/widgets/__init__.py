@@ -16,3 +16,4 @@ from .pooling import PoolingExplorer
 from .receptive import ReceptiveFieldExplorer
 from .inspect import AttributionExplorer, FeatureMapExplorer, FGSMExplorer
 from .training import TrainingExplorer
+from .localisation import DetectionExplorer, LocalisationExplorer
