@@ -155,7 +155,7 @@ class TrainingExplorer(Explorer):
     keep : int
         How many earlier settings stay on the plot.
     cache : dict, optional
-        ``{Setting: history}`` to share between explorers (a new dict by default).
+        ``{(Setting, epochs, seed): history}`` to share between explorers (a new dict by default).
     **setting
         The initial :class:`Setting` (``model``, ``batch_norm``, ``dropout``,
         ``dropout_where``, ``optimizer``, ``lr``, ``batch_size``), trained at construction.
@@ -235,19 +235,23 @@ class TrainingExplorer(Explorer):
 
     def compute(self, **params):
         setting = Setting(**params)
-        cached = setting in self.cache
+        key = self._key(setting)
+        cached = key in self.cache
         start = time.perf_counter()
         if not cached:
             with _OneThread():       # small batches of small models: one thread beats several on a busy machine
-                self.cache[setting] = train_setting(setting, self.data.train, self.data.val, epochs=self.epochs,
+                self.cache[key] = train_setting(setting, self.data.train, self.data.val, epochs=self.epochs,
                                                 seed=self.seed)
         train_s = 0.0 if cached else time.perf_counter() - start
         if setting in self.seen:
             self.seen.remove(setting)
         self.seen.append(setting)
-        earlier = [s for s in self.seen[:-1] if s in self.cache][-self.keep:] if self.keep else []
-        others = {s.label: self.cache[s] for s in earlier}
-        return TrainingResult(setting, self.cache[setting], cached, train_s, others)
+        earlier = [s for s in self.seen[:-1] if self._key(s) in self.cache][-self.keep:] if self.keep else []
+        others = {s.label: self.cache[self._key(s)] for s in earlier}
+        return TrainingResult(setting, self.cache[key], cached, train_s, others)
+
+    def _key(self, setting):
+        return setting, self.epochs, self.seed
 
     def draw(self, r, figure):
         acc = figure.add_axes((0.07, 0.14, 0.5, 0.72))
