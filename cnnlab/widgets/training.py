@@ -179,6 +179,8 @@ class TrainingExplorer(Explorer):
     figsize = (9.5, 3.6)
     layout = None
     css_class = "cnnlab-training-explorer"
+    #: bench/widgets.py times first runs (training) and cached redraws apart from the other explorers
+    bench_separately = True
 
     def __init__(self, data=None, *, epochs=8, seed=0, keep=5, cache=None, **setting):
         super().__init__()
