@@ -205,7 +205,10 @@ class TrainingExplorer(Explorer):
         if isinstance(s.lr, bool) or not isinstance(s.lr, (int, float)) or not s.lr > 0:
             raise ValueError(f"lr must be a positive number, got {s.lr!r}")
         _check_int(s.batch_size, "batch_size", minimum=1)
-        s.build()                                  # checks batch_norm and dropout
+        from ..nn.models import _check_dropout, _check_flag
+
+        _check_flag(s.batch_norm, "batch_norm")
+        _check_dropout(s.dropout)
         self.model = widgets.ToggleButtons(options=[("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")],
                                            value=s.model, description="model", style=STYLE)
         self.batch_norm = widgets.Checkbox(value=s.batch_norm, description="batch norm", style=STYLE,
