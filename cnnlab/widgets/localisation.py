@@ -88,7 +88,10 @@ def box_terms(y_hat, y):
     terms = np.where(used, ((a - b) ** 2)[0].numpy(), 0.0)
     iou = float(box_iou(a[:, 1:5].float(), b[:, 1:5].float())[0])
     (x1, y1, h1, w1), (x2, y2, h2, w2) = a[0, 1:5].tolist(), b[0, 1:5].tolist()
-    overlap = lambda c1, s1, c2, s2: max(0.0, min(c1 + s1 / 2, c2 + s2 / 2) - max(c1 - s1 / 2, c2 - s2 / 2))  # noqa: E731
+
+    def overlap(c1, s1, c2, s2):                     # length of the overlap of two centred intervals
+        return max(0.0, min(c1 + s1 / 2, c2 + s2 / 2) - max(c1 - s1 / 2, c2 - s2 / 2))
+
     inter = overlap(x1, w1, x2, w2) * overlap(y1, h1, y2, h2)
     union = max(h1, 0) * max(w1, 0) + max(h2, 0) * max(w2, 0) - inter
     return {"terms": terms, "used": used, "loss": loss, "iou": iou, "intersection": inter, "union": union}
