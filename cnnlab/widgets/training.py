@@ -259,8 +259,12 @@ class TrainingExplorer(Explorer):
         return setting, self.epochs, self.seed
 
     def draw(self, r, figure):
+        from matplotlib.ticker import MaxNLocator
+
         acc = figure.add_axes((0.07, 0.14, 0.5, 0.72))
         loss = figure.add_axes((0.66, 0.14, 0.32, 0.72))
+        for ax in (acc, loss):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         acc.set_xlabel("epoch", fontsize=8)
         acc.set_title("validation accuracy (bold: this setting)", fontsize=9)
         acc.grid(alpha=0.3)
