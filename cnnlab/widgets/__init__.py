@@ -17,3 +17,4 @@ from .receptive import ReceptiveFieldExplorer
 from .inspect import AttributionExplorer, FeatureMapExplorer, FGSMExplorer
 from .training import TrainingExplorer
 from .localisation import DetectionExplorer, LocalisationExplorer
+from .architecture import ArchitectureBuilder
