@@ -228,9 +228,11 @@ class ArchitectureBuilder(Explorer):
 
     def compute(self, *, text, input_size):
         from ..nn.summary import summary
+        from .inspect import _OneThread
 
-        model, spatial = build_stack(text, input_size)
-        s = summary(model, input_size, style="keras", activations=False)
+        with _OneThread():                    # a few tiny forward passes: threads cost more than they save
+            model, spatial = build_stack(text, input_size)
+            s = summary(model, input_size, style="keras", activations=False)
         rf = receptive_field(spatial)[-1].size if spatial else None
         return ArchitectureResult(s, [r for r in s.rows if r.type != "InputLayer"], s.total_params,
                                   s.trainable_params, s.non_trainable_params, rf)
@@ -248,6 +250,17 @@ class ArchitectureBuilder(Explorer):
             a.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
             a.tick_params(axis="y", labelsize=7)
             a.grid(axis="y", alpha=0.3)
+
+    def refresh(self, r, figure):
+        """Same layers (e.g. another input size): new bar heights on the same axes."""
+        names = [t.get_text() for t in figure.axes[0].get_xticklabels()]
+        if names != [row.name for row in r.rows]:
+            return False
+        for ax, values in zip(figure.axes, ([row.params for row in r.rows], [row.size for row in r.rows])):
+            for bar, v in zip(ax.patches, values):
+                bar.set_height(v)
+            ax.set_ylim(0, 1.05 * max(max(values), 1))
+        return True
 
     def header(self, r):
         rf = ("" if r.receptive_field is None else
