@@ -149,7 +149,7 @@ class TrainingExplorer(Explorer):
         Defaults to ``cnnlab.nn.load_mnist_split(seed=0)`` (4,000 training and 1,000
         validation digits, shipped with cnnlab: no download).
     epochs : int
-        Epochs per run (8: about 3 s for model2 on one idle CPU core; bench/widgets.py measures it).
+        Epochs per run (6: a few seconds for model2 on one CPU core; bench/widgets.py measures it).
     seed : int
         Initial weights, batch order and dropout masks of every run.
     keep : int
@@ -182,7 +182,7 @@ class TrainingExplorer(Explorer):
     #: bench/widgets.py times first runs (training) and cached redraws apart from the other explorers
     bench_separately = True
 
-    def __init__(self, data=None, *, epochs=8, seed=0, keep=5, cache=None, **setting):
+    def __init__(self, data=None, *, epochs=6, seed=0, keep=5, cache=None, **setting):
         super().__init__()
         from .._validate import _check_int
 
