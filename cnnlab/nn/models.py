@@ -90,30 +90,64 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 # ----------------------------------------------------------------------------- the Unit 5 notes
-def model1() -> nn.Sequential:
+def _check_dropout(dropout):
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+    return float(dropout)
+
+
+def _check_flag(value, name):
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def model1(*, batch_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
     """The Unit 5 notes' fully connected network for 28x28 digits: 784-200-100-10.
 
     ``Flatten``, ``Linear(784, 200)`` + ReLU, ``Linear(200, 100)`` + tanh,
     ``Linear(100, 10)`` (logits; the Unit 5 notes' Flux.jl code applies the softmax, here it is in the loss).
 
+    Parameters
+    ----------
+    batch_norm : bool
+        Put ``BatchNorm1d`` between each hidden ``Linear`` and its activation
+        (2 trainable and 2 running values per unit: 600 + 600 more numbers).
+    dropout : float in [0, 1)
+        Put ``Dropout(dropout)`` after each hidden activation (0: none, the notes' model).
+
     Returns
     -------
     torch.nn.Sequential
         Input ``(N, 1, 28, 28)``, output ``(N, 10)``; 178,110 parameters:
-        (784·200 + 200) + (200·100 + 100) + (100·10 + 10).
+        (784·200 + 200) + (200·100 + 100) + (100·10 + 10); 178,710 with ``batch_norm``.
 
     Examples
     --------
     >>> count_parameters(model1())
     178110
+    >>> count_parameters(model1(batch_norm=True)) - 178110      # γ and β for 200 + 100 units
+    600
     """
+    batch_norm = _check_flag(batch_norm, "batch_norm")
+    dropout = _check_dropout(dropout)
+
+    def hidden(n_in, n_out, act):
+        layers = [nn.Linear(n_in, n_out)]
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(n_out))
+        layers.append(act)
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        return layers
+
     return _sequential(
         (1, 28, 28),
-        nn.Flatten(), nn.Linear(784, 200), nn.ReLU(), nn.Linear(200, 100), nn.Tanh(), nn.Linear(100, 10),
+        nn.Flatten(), *hidden(784, 200, nn.ReLU()), *hidden(200, 100, nn.Tanh()), nn.Linear(100, 10),
     )
 
 
-def model2() -> nn.Sequential:
+def model2(*, batch_norm: bool = False, dropout: float = 0.0, dropout_where: str = "dense") -> nn.Sequential:
     """The Unit 5 notes' convolutional network for 28x28 digits.
 
     ``Conv2d(1, 8, 5)`` + ReLU + 2x2 max-pool (24x24x8 -> 12x12x8),
@@ -121,11 +155,25 @@ def model2() -> nn.Sequential:
     ``Flatten`` (400), ``Linear(400, 10)``. (The Flux.jl code listing of the Unit 5 notes lost its two
     ``Conv`` lines in extraction; the text describes them.)
 
+    Parameters
+    ----------
+    batch_norm : bool
+        Put ``BatchNorm2d`` between each convolution and its ReLU: per channel a
+        trainable scale γ and shift β, and a running mean and variance (Keras's
+        "non-trainable" parameters): 2·8 + 2·16 = 48 more parameters, 48 running values.
+    dropout : float in [0, 1)
+        Dropout probability (0: none, the notes' model).
+    dropout_where : {"dense", "conv"}
+        ``"dense"``: one ``Dropout`` on the 400 features before the dense layer;
+        ``"conv"``: a ``Dropout`` after each convolution block (after its pooling).
+
     Returns
     -------
     torch.nn.Sequential
         Input ``(N, 1, 28, 28)``, output ``(N, 10)``; 5,386 parameters:
-        8·(5·5·1 + 1) + 16·(3·3·8 + 1) + (400·10 + 10) = 208 + 1,168 + 4,010.
+        8·(5·5·1 + 1) + 16·(3·3·8 + 1) + (400·10 + 10) = 208 + 1,168 + 4,010;
+        5,434 with ``batch_norm``. With the defaults the layers (and their indices) are
+        exactly the notes' model.
 
     Examples
     --------
@@ -133,13 +181,28 @@ def model2() -> nn.Sequential:
     5386
     >>> model2()(torch.zeros(2, 1, 28, 28)).shape
     torch.Size([2, 10])
+    >>> count_parameters(model2(batch_norm=True))
+    5434
+    >>> [type(m).__name__ for m in model2(dropout=0.5, dropout_where="conv")][:5]
+    ['Conv2d', 'ReLU', 'MaxPool2d', 'Dropout', 'Conv2d']
     """
-    return _sequential(
-        (1, 28, 28),
-        nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(400, 10),
-    )
+    batch_norm = _check_flag(batch_norm, "batch_norm")
+    dropout = _check_dropout(dropout)
+    where = _check_mode(dropout_where, ("dense", "conv"), "dropout_where")
+
+    def block(c_in, c_out, k):
+        layers = [nn.Conv2d(c_in, c_out, k)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(c_out))
+        layers += [nn.ReLU(), nn.MaxPool2d(2)]
+        if dropout and where == "conv":
+            layers.append(nn.Dropout(dropout))
+        return layers
+
+    head = [nn.Flatten()]
+    if dropout and where == "dense":
+        head.append(nn.Dropout(dropout))
+    return _sequential((1, 28, 28), *block(1, 8, 5), *block(8, 16, 3), *head, nn.Linear(400, 10))
 
 
 # ----------------------------------------------------------------------------- the Chollet slides

@@ -15,3 +15,6 @@ from .cost import SeparableCostExplorer
 from .pooling import PoolingExplorer
 from .receptive import ReceptiveFieldExplorer
 from .inspect import AttributionExplorer, FeatureMapExplorer, FGSMExplorer
+from .training import TrainingExplorer
+from .localisation import DetectionExplorer, LocalisationExplorer
+from .architecture import ArchitectureBuilder
