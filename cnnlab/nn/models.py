@@ -114,7 +114,7 @@ def model1(*, batch_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
         Put ``BatchNorm1d`` between each hidden ``Linear`` and its activation
         (2 trainable and 2 running values per unit: 600 + 600 more numbers).
     dropout : float in [0, 1)
-        Put ``Dropout(dropout)`` after each hidden activation (0: none, the notes' model).
+        Put ``Dropout(dropout)`` after each hidden activation (0: none, the Unit 5 notes' model).
 
     Returns
     -------
@@ -162,7 +162,7 @@ def model2(*, batch_norm: bool = False, dropout: float = 0.0, dropout_where: str
         trainable scale γ and shift β, and a running mean and variance (Keras's
         "non-trainable" parameters): 2·8 + 2·16 = 48 more parameters, 48 running values.
     dropout : float in [0, 1)
-        Dropout probability (0: none, the notes' model).
+        Dropout probability (0: none, the Unit 5 notes' model).
     dropout_where : {"dense", "conv"}
         ``"dense"``: one ``Dropout`` on the 400 features before the dense layer;
         ``"conv"``: a ``Dropout`` after each convolution block (after its pooling).
@@ -173,7 +173,7 @@ def model2(*, batch_norm: bool = False, dropout: float = 0.0, dropout_where: str
         Input ``(N, 1, 28, 28)``, output ``(N, 10)``; 5,386 parameters:
         8·(5·5·1 + 1) + 16·(3·3·8 + 1) + (400·10 + 10) = 208 + 1,168 + 4,010;
         5,434 with ``batch_norm``. With the defaults the layers (and their indices) are
-        exactly the notes' model.
+        exactly the Unit 5 notes' model.
 
     Examples
     --------

@@ -49,7 +49,7 @@ def default_canvases(n=48, *, canvas=40, seed=3):
 
 
 def box_terms(y_hat, y):
-    """The seven squared errors of the notes' loss, the loss itself, and the IoU of the two boxes.
+    """The seven squared errors of the Unit 5 notes' localisation loss, the loss itself, and the IoU of the two boxes.
 
     Parameters
     ----------
@@ -114,7 +114,7 @@ class LocalisationResult:
 
 
 class LocalisationExplorer(Explorer):
-    """Move and resize a predicted box against the true one; IoU and the notes' loss live.
+    """Move and resize a predicted box against the true one; IoU and the Unit 5 notes' localisation loss live.
 
     Parameters
     ----------
