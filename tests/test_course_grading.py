@@ -335,3 +335,30 @@ def test_feedback_chunks_share_the_work_evenly(count, workers, sizes):
     assert [len(c) for c in chunks] == sizes
     assert [s for c in chunks for s in c] == students
     assert _feedback_chunks([], 2) == []
+
+
+def test_a_worker_killed_by_a_submission_is_replaced_and_named(tmp_path):
+    """Without the sandbox (--no-sandbox) a kernel can kill the worker process that grades
+    it: the pool breaks for everyone in flight. The run goes on: the others are graded
+    again one by one, the killer is named, and feedback and CSVs are still written."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / "ps1", root / "solutions" / "ps1")
+    build(root, ["ps1"], prove=False, log=lambda *a: None)
+    release = nbformat.read(root / "assignments/ps1/ps1.ipynb", as_version=4)
+    solution = solved_release(nbformat.read(root / "solutions/ps1/ps1.ipynb", as_version=4), release)
+    killer = _with(solution, "q1_conv1d", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n")
+    for student, nb in (("alice", solution), ("killer", killer), ("zoe", solution)):
+        folder = root / "submitted" / student / "ps1"
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / "ps1.ipynb")
+    logged = []
+    run = grade(root, "ps1", workers=2, timeout=TIMEOUT, memory=MEMORY, progress=False,
+                sandbox=False, log=logged.append)
+    assert any("WITHOUT the sandbox" in line for line in logged)
+    results = run.by_student()
+    assert results["alice"].score == FULL and results["zoe"].score == FULL
+    assert results["killer"].status == "error" and "stopped its grading worker" in results["killer"].error
+    assert (root / "feedback" / "alice" / "ps1" / "ps1.html").exists()
+    assert (root / "exports" / "ps1-students.csv").exists()
