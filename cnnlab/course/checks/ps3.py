@@ -86,7 +86,7 @@ def check_counting(conv_params, dense_params) -> None:
 
 
 _MAPS = ("CONV1", "POOL1", "CONV2", "POOL2")
-_TYPES = {"lenet_shapes": ("dict[str, tuple[int, ...]]", "{'CONV1': (28, 28, 8), 'POOL1': (...), ...}",
+_TYPES = {"lenet_shapes": ("dict[str, tuple[int, ...]]", "{'CONV1': (28, 28, 6), 'POOL1': (...), ...}",
                            "a tuple of positive ints, (H, W, C) for a map or (units, 1) for a dense layer"),
           "lenet_params": ("dict[str, int]", "{'CONV1': ..., 'POOL1': 0, ...}",
                            "an int, the number of learnable parameters (0 or more)")}
