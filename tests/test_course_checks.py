@@ -161,10 +161,10 @@ def test_solution_passes_visible_checks(solved, capsys):
     ps1.check_output_size(solved["conv_output_size"])
     ps1.check_toeplitz(solved["toeplitz"])
     ps1.check_pmf_sum(solved["pmf_sum"])
-    ps1.check_dice(solved["p_Z"])
+    ps1.check_dice(solved["p_W"])
     ps1.check_conv2d(solved["conv2d_valid"])
     ps1.check_edges(solved["edge_map"], solved["true_convolution"])
-    ps1.check_padding_numbers(solved["p_formula"], solved["pads_keep_6"])
+    ps1.check_padding_numbers(solved["p_formula"], solved["pads_keep_all"])
     ps1.check_same_padding(solved["same_padding"])
     assert capsys.readouterr().out.count("✔") == 9
 
@@ -205,18 +205,25 @@ def test_wrong_answers_get_a_teachers_message(check, wrong, message):
 
 
 def test_dice_and_homework_values_are_checked():
-    with pytest.raises(CheckFailed, match="the totals in p_Z"):
-        ps1.check_dice({t: Fraction(1, 8) for t in range(2, 10) if t != 5})
+    with pytest.raises(CheckFailed, match="the totals in p_W"):
+        ps1.check_dice({t: Fraction(1, 8) for t in range(2, 10)})  # the six-sided die's totals
+    exact = {2: Fraction(1, 16), 3: Fraction(3, 16), 4: Fraction(1, 4), 5: Fraction(1, 4),
+             6: Fraction(3, 16), 7: Fraction(1, 16)}
+    ps1.check_dice(exact)
     with pytest.raises(CheckFailed, match="not an exact|Fraction"):
-        ps1.check_dice({t: float(v) for t, v in {2: Fraction(1, 24), 3: Fraction(1, 8), 4: Fraction(1, 6),
-                                                5: Fraction(1, 6), 6: Fraction(1, 6), 7: Fraction(1, 6),
-                                                8: Fraction(1, 8), 9: Fraction(1, 24)}.items()})
-    with pytest.raises(CheckFailed, match="p_formula is wrong"):
-        ps1.check_padding_numbers(3, (3, 4))
-    with pytest.raises(CheckFailed, match="the extra one at the end"):
-        ps1.check_padding_numbers(3.5, (4, 3))
+        ps1.check_dice({t: float(v) for t, v in exact.items()})
+    with pytest.raises(CheckFailed, match="symmetric about 4.5"):
+        ps1.check_dice({**exact, 3: Fraction(1, 8), 4: Fraction(5, 16)})
+    with pytest.raises(CheckFailed, match="one way only"):
+        ps1.check_dice({t: Fraction(1, 6) for t in range(2, 8)})
+    with pytest.raises(CheckFailed, match="whole number"):
+        ps1.check_padding_numbers(4.2, (4, 5))
     with pytest.raises(CheckFailed, match="smallest total"):
-        ps1.check_padding_numbers(3.5, (4, 4))
+        ps1.check_padding_numbers(4, (4, 5))
+    with pytest.raises(CheckFailed, match="the extra one at the end"):
+        ps1.check_padding_numbers(4.5, (5, 4))
+    with pytest.raises(CheckFailed, match="must be 7"):
+        ps1.check_padding_numbers(3.5, (3, 4))  # the lesson's numbers (n = 6, f = 3)
     with pytest.raises(CheckFailed, match="every output changes sign"):
         ps1.check_edges(np.full((4, 4), -5.0), np.full((4, 4), -5.0))
 

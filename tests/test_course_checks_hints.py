@@ -77,9 +77,9 @@ def test_call_shows_large_arguments_by_shape():
 
 
 # -- ps3 question 1b: names, types, channels-first ------------------------------------------
-GOOD_SHAPES = {"CONV1": (28, 28, 8), "POOL1": (14, 14, 8), "CONV2": (10, 10, 16), "POOL2": (5, 5, 16),
+GOOD_SHAPES = {"CONV1": (28, 28, 6), "POOL1": (14, 14, 6), "CONV2": (10, 10, 16), "POOL2": (5, 5, 16),
                "FC3": (120, 1), "FC4": (84, 1), "Softmax": (10, 1)}
-GOOD_PARAMS = {"CONV1": 608, "POOL1": 0, "CONV2": 3216, "POOL2": 0, "FC3": 48120, "FC4": 10164, "Softmax": 850}
+GOOD_PARAMS = {"CONV1": 156, "POOL1": 0, "CONV2": 2416, "POOL2": 0, "FC3": 48120, "FC4": 10164, "Softmax": 850}
 
 
 def test_lenet_solution_passes(capsys):
@@ -87,7 +87,7 @@ def test_lenet_solution_passes(capsys):
     assert "✔" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("layer, shape", [("CONV1", (8, 28, 28)), ("CONV2", (16, 10, 10)), ("POOL2", (16, 5, 5))])
+@pytest.mark.parametrize("layer, shape", [("CONV1", (6, 28, 28)), ("CONV2", (16, 10, 10)), ("POOL2", (16, 5, 5))])
 def test_lenet_channels_first_is_named(layer, shape):
     text = _failure(ps3.check_lenet_table, dict(GOOD_SHAPES, **{layer: shape}), GOOD_PARAMS)
     assert "channels first (C, H, W)" in text
@@ -96,17 +96,17 @@ def test_lenet_channels_first_is_named(layer, shape):
 
 
 def test_lenet_unequal_sides_get_the_square_hint():
-    text = _failure(ps3.check_lenet_table, dict(GOOD_SHAPES, POOL1=(14, 13, 8)), GOOD_PARAMS)
+    text = _failure(ps3.check_lenet_table, dict(GOOD_SHAPES, POOL1=(14, 13, 6)), GOOD_PARAMS)
     assert "height 14 and width 13 differ" in text and "channels" not in text
 
 
 @pytest.mark.parametrize("shapes, params, needle", [
-    ([("CONV1", (28, 28, 8))], GOOD_PARAMS, "lenet_shapes should be a dict[str, tuple[int, ...]]"),
+    ([("CONV1", (28, 28, 6))], GOOD_PARAMS, "lenet_shapes should be a dict[str, tuple[int, ...]]"),
     (GOOD_SHAPES, 608, "lenet_params should be a dict[str, int]"),
     ({k: v for k, v in GOOD_SHAPES.items() if k != "FC4"}, GOOD_PARAMS, "missing: 'FC4'"),
-    (dict(GOOD_SHAPES, conv1=(28, 28, 8)), GOOD_PARAMS, "not a layer of the table: 'conv1'"),
+    (dict(GOOD_SHAPES, conv1=(28, 28, 6)), GOOD_PARAMS, "not a layer of the table: 'conv1'"),
     (GOOD_SHAPES, dict(GOOD_PARAMS, FC3=48120.0), "lenet_params['FC3'] should be an int"),
-    (dict(GOOD_SHAPES, CONV1=[28, 28, 8]), GOOD_PARAMS, "write it as a tuple, (28, 28, 8)"),
+    (dict(GOOD_SHAPES, CONV1=[28, 28, 6]), GOOD_PARAMS, "write it as a tuple, (28, 28, 6)"),
     (dict(GOOD_SHAPES, FC3=(120,)), GOOD_PARAMS, "(units, 1), e.g. (120, 1)"),
 ])
 def test_lenet_names_the_variables_and_their_types(shapes, params, needle):

@@ -36,7 +36,7 @@ def solved():
 
 
 def test_points_and_structure():
-    _nbcells.check_structure("ps2", 16)
+    _nbcells.check_structure("ps2", 19)
 
 
 def test_solution_passes_visible_checks(solved, capsys):
@@ -53,7 +53,9 @@ def test_solution_passes_visible_checks(solved, capsys):
     ps2.check_is_time_invariant(s["is_time_invariant"])
     ps2.check_predict(s["predict"])
     ps2.check_lti_boxes(s["lti_boxes"])
-    assert capsys.readouterr().out.count("✔") == 12
+    ps2.check_conv2d_backward(s["conv2d_backward"])
+    ps2.check_conv2d_backward_strided(s["conv2d_backward"])
+    assert capsys.readouterr().out.count("✔") == 14
 
 
 @pytest.mark.parametrize("grade_id", [g for g in _cells() if g.endswith("_test")])
@@ -173,3 +175,79 @@ def test_soft_edge_and_constants():
     assert img.shape == (31, 31) and img[0, 15] < 0.01 and img[30, 15] > 0.99   # an edge across the rows
     assert ps2.ANGLES == (0, 15, 30, 45, 60, 75, 90)
     np.testing.assert_array_equal(ps2.SCHARR_VERTICAL[:, 0], [3, 10, 3])
+
+
+# ----------------------------------------------------------------------------- question 5
+def _wrong_backward(solved, **flags):
+    """The solution with one typical mistake (see ps2._backward), or the solution's grad_b replaced."""
+    grad_b = flags.pop("grad_b", None)
+    check_shape = flags.pop("check_shape", True)
+
+    def wrong(x, w, grad_y, stride=1, padding=0):
+        if check_shape:
+            solved["conv2d_backward"](x, w, grad_y, stride=stride, padding=padding)   # raises on a bad shape
+        gx, gw, gb = ps2._backward(x, w, grad_y, stride, padding, **flags)
+        return gx, gw, (gb if grad_b is None else grad_b(np.asarray(grad_y, float)))
+    return wrong
+
+
+@pytest.mark.parametrize("check, mistake, hint", [
+    # convolution of the padded grad_y with the filter not rotated = scatter with the rotated filter
+    ("check_conv2d_backward", dict(rotate=True), "you rotated the filter by 180°"),
+    ("check_conv2d_backward", dict(grad_b=lambda g: g), "grad_b is one number"),
+    ("check_conv2d_backward", dict(grad_b=lambda g: float(g.mean())), "sum, not average"),
+    ("check_conv2d_backward", dict(grad_b=lambda g: 0.0), "dL/db = 1 + 2 + 0 - 1 = 2"),
+    ("check_conv2d_backward", dict(check_shape=False), "raise ValueError"),
+    ("check_conv2d_backward_strided", dict(stride_ignored=True), "output (i, j) read the window starting at row i·2"),
+    ("check_conv2d_backward_strided", dict(crop=False), "grad_x must have the shape of x, (1, 3, 3)"),
+])
+def test_backward_mistakes_get_their_hint(solved, check, mistake, hint):
+    wrong = _wrong_backward(solved, **mistake)
+    if mistake == {"check_shape": False}:
+        wrong = lambda x, w, grad_y, stride=1, padding=0: ps2._backward(x, w, grad_y, stride, padding)  # noqa: E731
+    with pytest.raises(CheckFailed) as info:
+        getattr(ps2, check)(wrong)
+    assert hint in str(info.value)
+    assert "hint:" in str(info.value) or "should raise" in str(info.value)
+
+
+def test_backward_channel_mistakes_get_their_hint(solved):
+    def summed_w(x, w, grad_y, stride=1, padding=0):
+        gx, gw, gb = solved["conv2d_backward"](x, w, grad_y, stride=stride, padding=padding)
+        return gx, gw.sum(axis=0), gb
+    with pytest.raises(CheckFailed, match=r"grad_w has the shape of w, \(1, 2, 2\)"):
+        ps2.check_conv2d_backward(summed_w)
+
+    def one_channel(x, w, grad_y, stride=1, padding=0):     # every channel gets the first filter channel
+        gx, gw, gb = solved["conv2d_backward"](x, np.repeat(np.asarray(w)[:1], len(w), axis=0), grad_y,
+                                                stride=stride, padding=padding)
+        return gx, solved["conv2d_backward"](x, w, grad_y, stride=stride, padding=padding)[1], gb
+    with pytest.raises(CheckFailed, match="the filter's channel c"):
+        ps2.check_conv2d_backward(one_channel)
+
+    def unsplit_tuple(x, w, grad_y, stride=1, padding=0):
+        return np.zeros_like(np.asarray(x, float))
+    with pytest.raises(CheckFailed, match=r"should return three things \(grad_x, grad_w, grad_b\)"):
+        ps2.check_conv2d_backward(unsplit_tuple)
+
+
+def test_backward_library_shortcut_is_refused():
+    shortcut = '''
+def conv2d_backward(x, w, grad_y, stride=1, padding=0):
+    import cnnlab
+    gx, gw, gb = cnnlab.conv2d_backward(np.asarray(x, float)[None], np.asarray(w, float)[None],
+                                        np.asarray(grad_y, float)[None, None], stride=stride, padding=padding)
+    return gx[0], gw[0], float(gb[0])
+'''
+    ns = _namespace({"q5_backward": shortcut})
+    with pytest.raises(CheckFailed, match=r"cnnlab.conv2d_backward is not allowed in question 5 \(conv2d_backward\)"):
+        ps2.check_conv2d_backward(ns["conv2d_backward"])
+
+
+def test_backward_stride_one_only_fails_the_hidden_strided_tests(solved):
+    """An answer that only handles the lesson's case (stride 1, no padding) loses part b."""
+    def basic_only(x, w, grad_y, stride=1, padding=0):
+        return solved["conv2d_backward"](x, w, grad_y)
+    _run(_cells()["q5_backward_test"].source, dict(solved, conv2d_backward=basic_only))
+    with pytest.raises(CheckFailed):
+        _run(_cells()["q5_backward_strided_test"].source, dict(solved, conv2d_backward=basic_only))

@@ -55,7 +55,7 @@ def test_notes_lenet_numbers_are_rejected(solved):
     with pytest.raises(CheckFailed, match="notes' numbers for CONV1, FC3"):
         ps3.check_lenet_table(solved["lenet_shapes"], params)
     with pytest.raises(CheckFailed, match="exactly the keys"):
-        ps3.check_lenet_table({"CONV1": (28, 28, 8)}, solved["lenet_params"])
+        ps3.check_lenet_table({"CONV1": (28, 28, 6)}, solved["lenet_params"])
     with pytest.raises(CheckFailed, match="nothing to learn"):
         ps3.check_lenet_table(solved["lenet_shapes"], dict(solved["lenet_params"], POOL1=5))
 
@@ -67,10 +67,14 @@ def test_dense_head_and_receptive_field_sanity():
         ps3.check_dense_head(30_977)
     with pytest.raises(CheckFailed, match="should be an int"):
         ps3.check_dense_head(3.1e6)
-    with pytest.raises(CheckFailed, match="already see 7"):
+    with pytest.raises(CheckFailed, match="already see 9"):
         ps3.check_receptive_field(5)
+    with pytest.raises(CheckFailed, match="the jump"):
+        ps3.check_receptive_field(11)    # k - 1 added for every layer, no jump
+    with pytest.raises(CheckFailed, match="too large"):
+        ps3.check_receptive_field(64)
     ps3.check_dense_head(3_097_801)
-    ps3.check_receptive_field(12)
+    ps3.check_receptive_field(16)
 
 
 def test_hidden_tests_catch_plausible_wrong_fill_ins(solved):
@@ -79,10 +83,23 @@ def test_hidden_tests_catch_plausible_wrong_fill_ins(solved):
     ps3.check_dense_head(ns["dense_head_params"])
     with pytest.raises(AssertionError):
         _run(cells["q1_dense_test"].source, ns)
-    ns = dict(solved, model2_rf=10)
-    ps3.check_receptive_field(10)
-    with pytest.raises(AssertionError):
-        _run(cells["q1_rf_test"].source, ns)
+    for wrong in (12, 19, 14):     # model2's answer; J_l instead of J_(l-1); no pools
+        ns = dict(solved, vgg_rf=wrong)
+        ps3.check_receptive_field(wrong)
+        with pytest.raises(AssertionError):
+            _run(cells["q1_rf_test"].source, ns)
+    # the lesson's (corrected, colour, 8 filters) LeNet-5 table passes the format checks but not the hidden tests
+    lesson_shapes = {"CONV1": (28, 28, 8), "POOL1": (14, 14, 8), "CONV2": (10, 10, 16), "POOL2": (5, 5, 16),
+                     "FC3": (120, 1), "FC4": (84, 1), "Softmax": (10, 1)}
+    lesson_params = {"CONV1": 608, "POOL1": 0, "CONV2": 3216, "POOL2": 0, "FC3": 48120, "FC4": 10164,
+                     "Softmax": 850}
+    with pytest.raises(CheckFailed, match=r"lenet_shapes\['CONV1'\]"):
+        ps3.check_lenet_table(lesson_shapes, lesson_params)
+    with pytest.raises(CheckFailed, match="notes' numbers for CONV2"):   # 16 * (25 + 1): one input channel
+        ps3.check_lenet_table(solved["lenet_shapes"], dict(solved["lenet_params"], CONV2=416))
+    ns = dict(solved, lenet_params=dict(solved["lenet_params"], CONV2=16 * 25 * 6))   # no biases
+    with pytest.raises(CheckFailed, match="CONV2"):
+        _run(cells["q1_lenet_test"].source, ns)
 
 
 def test_model_checks():

@@ -579,9 +579,9 @@ def _submissions(root: pathlib.Path) -> dict:
 
     # lying equality
     nb = _with(release, "q1_conv1d", LIARS)
-    for gid, text in (("q4_dice", "p_Z = LiarDict()\np_Z"),
+    for gid, text in (("q4_dice", "p_W = LiarDict()\np_W"),
                       ("q5_edges", "edge_map = np.zeros((4, 4)).view(LiarArray)\ntrue_convolution = Liar()"),
-                      ("q6_padding", "p_formula = LiarFloat(0.0)\npads_keep_6 = (LiarInt(0), LiarInt(0))")):
+                      ("q6_padding", "p_formula = LiarFloat(0.0)\npads_keep_all = (LiarInt(0), LiarInt(0))")):
         nb = _with(nb, gid, text)
     subs["h_liar"] = ({"ps1.ipynb": dump(nb)}, 0.0)
 

@@ -2,11 +2,12 @@
 
 The examples are the sources' own: the moving average of x = [1 2 3 1 2 3 1 2 3] with
 h = 1/3 [1 1 1] and its output lengths 11, 7 and 5 (Unit 5 notes, §5.3.1), the 8 × 6
-Toeplitz matrix T(x) of a product of polynomials (Unit 5 notes, §5.1.3), the payoff-plus-die
-pmf with p_Z(2) = 1/24, p_Z(4) = 1/6, p_Z(9) = 1/24 (Unit 5 notes, §5.1.2), and homework
-#1 (the 6 × 6 image, first cell -5) and #2 (p = 3.5 for n = 6, f = 3, s = 2) of the CNN
-lecture notes. They show only numbers the sources already give; the hidden tests (in the
-instructors' solutions/ only) try many random cases.
+Toeplitz matrix T(x) of a product of polynomials (Unit 5 notes, §5.1.3), and homework #1
+(the 6 × 6 image, first cell -5) of the CNN lecture notes. They show only numbers the
+sources already give; the fill-in answers whose values the lessons work out (the notes'
+payoff plus a die, homework #2 with n = 6, f = 3, s = 2) are asked here with other numbers
+and only checked for sanity. The hidden tests (in the instructors' solutions/ only) check
+every value and try many random cases.
 """
 from __future__ import annotations
 
@@ -165,23 +166,27 @@ def check_pmf_sum(pmf_sum) -> None:
     c.done()
 
 
-def check_dice(p_Z) -> None:
-    """``p_Z``: the distribution of Z = X + Y of the Unit 5 notes, §5.1.2 (visible part:
-    the three values worked out there, p_Z(2) = 1/24, p_Z(4) = 1/6, p_Z(9) = 1/24, and
-    that it is a distribution on 2..9)."""
+def check_dice(p_W) -> None:
+    """``p_W``: the distribution of W = X + V, the payoff X of the Unit 5 notes, §5.1.2
+    (1, 2, 3 with probabilities 1/4, 1/2, 1/4) plus a fair four-sided die V (1..4).
+    Visible part: sanity only (a distribution on 2..7, exact, symmetric about 4.5, and
+    p_W(2) = 1/16, the one way to make 2); the hidden tests check every value."""
     __tracebackhide__ = True
-    c = Checker("p_Z")
-    if not isinstance(p_Z, dict):
-        raise CheckFailed(f"p_Z should be a dict {{total: probability}}, got {type(p_Z).__name__}: {fmt(p_Z)}")
-    c.equal(sorted(k for k, v in p_Z.items() if v != 0), list(range(2, 10)), call="the totals in p_Z",
-            hint="X is 1..3 and Y is 1..6, so Z = X + Y is 2..9")
-    c.close(float(sum(p_Z.values())), 1.0, call="sum(p_Z.values())", hint="probabilities must add up to 1")
-    for t, value in ((2, Fraction(1, 24)), (4, Fraction(1, 6)), (9, Fraction(1, 24))):
-        c.close(float(p_Z.get(t, 0)), float(value), call=f"p_Z[{t}]",
-                hint=f"the Unit 5 notes (§5.1.2) work this one out: p_Z({t}) = {value}")
-    c.equal(all(isinstance(v, Fraction) for v in p_Z.values()), True,
-            call="all(isinstance(v, Fraction) for v in p_Z.values())",
-            hint="keep the probabilities exact: p_X and p_Y are Fractions, so pmf_sum should give Fractions")
+    c = Checker("p_W")
+    if not isinstance(p_W, dict):
+        raise CheckFailed(f"p_W should be a dict {{total: probability}}, got {type(p_W).__name__}: {fmt(p_W)}")
+    c.equal(sorted(k for k, v in p_W.items() if v != 0), list(range(2, 8)), call="the totals in p_W",
+            hint="X is 1..3 and the four-sided die V is 1..4, so W = X + V is 2..7")
+    c.close(float(sum(p_W.values())), 1.0, call="sum(p_W.values())", hint="probabilities must add up to 1")
+    c.equal(all(isinstance(v, Fraction) for v in p_W.values()), True,
+            call="all(isinstance(v, Fraction) for v in p_W.values())",
+            hint="keep the probabilities exact: p_X and p_V are Fractions, so pmf_sum should give Fractions")
+    c.close(float(p_W.get(2, 0)), 1 / 16, call="p_W[2]",
+            hint="2 is made one way only, X = 1 and V = 1: p_X(1) p_V(1) = 1/4 * 1/4")
+    c.equal(all(p_W.get(t, 0) == p_W.get(9 - t, 0) for t in range(2, 8)), True,
+            call="p_W[t] == p_W[9 - t] for every t",
+            hint="both distributions are symmetric (X about 2, V about 2.5), so W is symmetric about 4.5: "
+                 "p_W(2) = p_W(7), p_W(3) = p_W(6), p_W(4) = p_W(5)")
     c.done()
 
 
@@ -230,22 +235,28 @@ def check_edges(edge_map, true_convolution) -> None:
     c.done()
 
 
-def check_padding_numbers(p_formula, pads_keep_6) -> None:
-    """Homework #2: the CNN lecture notes' p = (ns - n + f - s)/2 for n=6, f=3, s=2, and the uneven
-    padding that really keeps 6 outputs at stride 2."""
+def check_padding_numbers(p_formula, pads_keep_all) -> None:
+    """Homework #2 with other numbers: the CNN lecture notes' p = (ns - n + f - s)/2 for
+    n = 7, f = 4, s = 2, and the uneven padding that really keeps all 7 outputs at stride 2.
+    Visible part: the rules the answer must obey; the hidden tests check the values."""
     __tracebackhide__ = True
     c = Checker("homework #2, part 1")
-    c.close(p_formula, 3.5, call="p_formula", hint="(n*s - n + f - s) / 2 with n = 6, f = 3, s = 2")
-    if not (isinstance(pads_keep_6, (tuple, list)) and len(pads_keep_6) == 2):
-        raise CheckFailed(f"pads_keep_6 should be a pair (before, after), got {fmt(pads_keep_6)}")
-    before, after = pads_keep_6
-    c.equal((6 + before + after - 3) // 2 + 1, 6,
-            call=f"the output length with padding {fmt(tuple(pads_keep_6))}",
-            hint="floor((n + p_before + p_after - f) / s) + 1 must be 6 with n = 6, f = 3, s = 2")
-    c.equal(before + after, 7, call=f"the total padding of {fmt(tuple(pads_keep_6))}",
-            hint="use the smallest total that works: 2p = 3.5 * 2 = 7 zeros in all")
-    c.equal(after - before, 1, call=f"after - before for {fmt(tuple(pads_keep_6))}",
-            hint="7 zeros cannot be split evenly; as the frameworks do, put the extra one at the end")
+    try:
+        value = float(p_formula)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"p_formula should be a number, got {fmt(p_formula)}") from None
+    c.equal(value * 2 == int(value * 2), True, call="2 * p_formula is a whole number",
+            hint="(n*s - n + f - s) / 2 with whole n, f, s: twice it is a whole number of zeros")
+    if not (isinstance(pads_keep_all, (tuple, list)) and len(pads_keep_all) == 2):
+        raise CheckFailed(f"pads_keep_all should be a pair (before, after), got {fmt(pads_keep_all)}")
+    before, after = pads_keep_all
+    shown = fmt(tuple(pads_keep_all))
+    c.equal((7 + before + after - 4) // 2 + 1, 7, call=f"the output length with padding {shown}",
+            hint="floor((n + p_before + p_after - f) / s) + 1 must be 7 with n = 7, f = 4, s = 2")
+    c.equal(before + after, int(round(2 * value)), call=f"the total padding of {shown} vs 2 * p_formula",
+            hint="use the smallest total that works; it is 2p zeros in all, with p from the formula")
+    c.equal(after - before, 1, call=f"after - before for {shown}",
+            hint="an odd total cannot be split evenly; as the frameworks do, put the extra one at the end")
     c.done()
 
 

@@ -3,7 +3,8 @@
 The examples are small enough to verify by hand or are the sources' own: the 6×6 image of
 the CNN lecture notes (homework #1, whose Prewitt map starts with -5), the Toeplitz matrix of
 the Unit 5 notes (§5.1.3: z = T(x) y), and their definitions of linearity and time invariance
-(§5.1.1). Fill-in answers are only checked for sanity here; the hidden tests (in
+(§5.1.1). Question 5's backward pass is checked on small hand cases (worked out in its
+hints) and against ``cnnlab.conv2d_backward``. Fill-in answers are only checked for sanity here; the hidden tests (in
 the instructors' ``solutions/`` only) check them fully and try many random cases.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ from ._core import Checker, CheckFailed, fmt, same_values
 _C_CORRELATE = ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2")
 _CONV2D = ("numpy.convolve", "numpy.correlate", *_C_CORRELATE, "scipy.signal", "scipy.ndimage", "torch",
            "cnnlab.conv2d", "cnnlab.conv2d_matrix", "cnnlab.conv_output_size")
+_BACKWARD = ("cnnlab.conv2d_backward", "cnnlab.conv_transpose2d", "cnnlab.conv2d", "cnnlab.conv2d_matrix",
+             "torch", "scipy.signal", "scipy.ndimage", "numpy.convolve", "numpy.correlate", *_C_CORRELATE)
 #: the library rule of each question (see ``_rules``): these do the work the question asks for
 RULES = {
     "q1_output_shape_test": ("question 1 (conv2d)", _CONV2D),
@@ -35,11 +38,14 @@ RULES = {
     "q4_predict_test": ("question 4 (LTI)", (
         "numpy.convolve", *_C_CORRELATE, "scipy.signal", "torch", "cnnlab.convolve",
         "cnnlab.systems.respond_by_convolution", "cnnlab.systems.impulse_response")),
+    "q5_backward_test": ("question 5 (conv2d_backward)", _BACKWARD),
+    "q5_backward_strided_test": ("question 5 (conv2d_backward)", _BACKWARD),
 }
 
 __all__ = ["check_output_shape", "check_conv2d_basic", "check_conv2d_strided", "check_conv2d_matrix",
            "check_matrix_counts", "check_edge_maps", "check_direction_spread", "check_most_isotropic",
            "check_is_linear", "check_is_time_invariant", "check_predict", "check_lti_boxes",
+           "check_conv2d_backward", "check_conv2d_backward_strided",
            "soft_edge", "IMAGE", "PREWITT_VERTICAL", "SOBEL_VERTICAL", "SCHARR_VERTICAL", "ANGLES"]
 
 #: the CNN lecture notes' 6×6 image and their three vertical edge detectors
@@ -300,4 +306,151 @@ def check_lti_boxes(lti_boxes) -> None:
     ok = isinstance(lti_boxes, (list, tuple)) and all(isinstance(v, str) and v in "ABCD" and len(v) == 1
                                                       for v in lti_boxes)
     c.equal(ok, True, call=f"lti_boxes = {fmt(lti_boxes)}", hint="a list of letters, e.g. ['B', 'D']")
+    c.done()
+
+
+# ----------------------------------------------------------------------------- question 5
+def _backward(x, w, g, stride=1, padding=0, *, rotate=False, stride_ignored=False, crop=True):
+    """Question 5's answer (one image of C channels, one filter), with the typical mistakes
+    switchable: ``rotate`` uses the filter rotated by 180°, ``stride_ignored`` places output
+    (i, j)'s window at (i, j), ``crop=False`` keeps the padding in grad_x."""
+    x, w, g = (np.asarray(a, dtype=float) for a in (x, w, g))
+    w_used = w[:, ::-1, ::-1] if rotate else w
+    _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    gxp, gw = np.zeros_like(xp), np.zeros_like(w)
+    step = 1 if stride_ignored else stride
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            r, q = i * step, j * step
+            if r + kh > xp.shape[1] or q + kw > xp.shape[2]:
+                continue
+            gxp[:, r:r + kh, q:q + kw] += g[i, j] * w_used
+            gw += g[i, j] * xp[:, r:r + kh, q:q + kw]
+    if rotate:
+        gw = gw[:, ::-1, ::-1]
+    gx = gxp[:, padding:padding + x.shape[1], padding:padding + x.shape[2]] if crop else gxp
+    return gx, gw, float(g.sum())
+
+
+def _reference_backward(x, w, g, stride=1, padding=0):
+    from cnnlab import conv2d_backward
+
+    gx, gw, gb = conv2d_backward(np.asarray(x, float)[None], np.asarray(w, float)[None],
+                                 np.asarray(g, float)[None, None], stride=stride, padding=padding)
+    return gx[0], gw[0], float(gb[0])
+
+
+def _three(got, call):
+    if not (isinstance(got, (tuple, list)) and len(got) == 3):
+        raise CheckFailed(f"{call} should return three things (grad_x, grad_w, grad_b), got {fmt(got)}")
+    return got
+
+
+def _backward_case(c, fn, x, w, g, stride, padding, call, hints=None):
+    """Compare fn's three gradients with the reference; name the mistake when one is recognised."""
+    __tracebackhide__ = True
+    kwargs = {} if (stride, padding) == (1, 0) else dict(stride=stride, padding=padding)
+    got = _three(c.call(fn, x.copy(), w.copy(), g.copy(), name="conv2d_backward", **kwargs), call)
+    gx, gw, gb = _reference_backward(x, w, g, stride, padding)
+    hints = dict(hints or {})
+    mistakes = [
+        (dict(rotate=True), "you rotated the filter by 180°: output (i, j) was w · (its window), so its gradient "
+                            "goes back as grad_y[i, j] · w onto that same window, w as it is. The rotation "
+                            "appears only if you write grad_x as a correlation of the zero-padded grad_y"),
+        (dict(stride_ignored=True), f"with stride {stride}, output (i, j) read the window starting at row "
+                                    f"i·{stride}, column j·{stride}: its gradient goes back there"),
+        (dict(crop=False), f"grad_x must have the shape of x, {x.shape}: drop the {padding} row(s)/column(s) of "
+                           "padding zeros on each side (they are not inputs, nothing learns from them)"),
+    ]
+    recognised = {}
+    for flags, hint in mistakes:
+        if (stride == 1 and "stride_ignored" in flags) or (padding == 0 and "crop" in flags):
+            continue
+        wx, ww, _ = _backward(x, w, g, stride, padding, **flags)
+        if same_values(got[0], wx) and not same_values(wx, gx):
+            recognised.setdefault("grad_x", hint)
+        if same_values(got[1], ww) and not same_values(ww, gw):
+            recognised.setdefault("grad_w", hint)
+    inputs = {"x": x, "w": w, "grad_y": g}
+    c.array(got[0], gx, call=f"grad_x of {call}", inputs=inputs,
+            hint=recognised.get("grad_x", hints.get("grad_x", "grad_x[:, r, c] sums grad_y[i, j] · w over every "
+                                "window (i, j) that covered pixel (r, c), with the weight that met it")))
+    w_hint = recognised.get("grad_w", hints.get("grad_w", "grad_w[:, a, b] sums grad_y[i, j] times the (padded) "
+                                                          "input pixel that weight (a, b) met in window (i, j)"))
+    try:
+        if np.asarray(got[1], float).shape == w.shape[1:]:
+            w_hint = (f"grad_w has the shape of w, {w.shape}: one kh x kw slice per input channel, each "
+                      "built from that channel's pixels")
+    except (TypeError, ValueError):
+        pass
+    c.array(got[1], gw, call=f"grad_w of {call}", inputs=inputs, hint=w_hint)
+    b = got[2]
+    try:
+        arr = np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    b_hint = hints.get("grad_b", "b is added to every output pixel, so dL/db = the sum of grad_y over all of them")
+    if arr is not None and arr.shape == g.shape:
+        b_hint = ("grad_b is one number: b is added to every output pixel, so the gradients of all of them add "
+                  "up, dL/db = grad_y.sum()")
+        arr = None
+    elif arr is not None and arr.size == 1 and np.isclose(float(arr), float(np.mean(g))) and not np.isclose(
+            float(np.mean(g)), gb):
+        b_hint = "sum, not average: each output pixel adds its own grad_y[i, j] to dL/db, grad_y.sum()"
+    if arr is None or arr.size != 1:
+        raise CheckFailed(f"grad_b of {call} should be one number (a float), got {fmt(b)}\n  hint: {b_hint}")
+    c.close(float(arr.reshape(())), gb, call=f"grad_b of {call}", hint=b_hint)
+
+
+def check_conv2d_backward(conv2d_backward) -> None:
+    """``conv2d_backward(x, w, grad_y, stride=1, padding=0)`` -> (grad_x, grad_w, grad_b) for one
+    image ``x`` (C, H, W) and one filter ``w`` (C, kh, kw); here stride 1 and no padding."""
+    __tracebackhide__ = True
+    c = Checker("conv2d_backward (stride 1, channels)", forbid=RULES["q5_backward_test"])
+    x = np.arange(9.0).reshape(1, 3, 3)
+    w = np.array([[[1.0, 0.0], [0.0, -1.0]]])
+    g = np.array([[1.0, 2.0], [0.0, -1.0]])
+    _backward_case(c, conv2d_backward, x, w, g, 1, 0, "the hand case", hints={
+        "grad_x": "scatter: add 1·w onto the window at (0, 0), 2·w at (0, 1), 0·w at (1, 0) and -1·w at (1, 1); "
+                  "grad_x[0] = [[1, 2, 0], [0, -2, -2], [0, 0, 1]]",
+        "grad_w": "grad_w[0, a, b] = sum over (i, j) of grad_y[i, j] · x[0, i + a, j + b]; "
+                  "grad_w[0, 0, 0] = 1·0 + 2·1 + 0·3 - 1·4 = -2",
+        "grad_b": "b is added to all 4 outputs: dL/db = 1 + 2 + 0 - 1 = 2"})
+    rng = np.random.default_rng(5)
+    x, w = rng.integers(-3, 4, size=(3, 5, 6)).astype(float), rng.integers(-2, 3, size=(3, 2, 3)).astype(float)
+    g = rng.integers(-2, 3, size=(4, 4)).astype(float)
+    _backward_case(c, conv2d_backward, x, w, g, 1, 0, "conv2d_backward(x, w, grad_y) with 3 channels", hints={
+        "grad_x": "channel c of grad_x gets grad_y[i, j] · w[c] on each window: the filter's channel c, not a sum "
+                  "over channels"})
+    c.raises(conv2d_backward, x.copy(), w.copy(), np.ones((3, 3)), exception=ValueError,
+             call="conv2d_backward(x, w, ones((3, 3))) with a 5x6 image and a 2x3 filter",
+             hint="grad_y must have the forward output's shape, here (5 - 2 + 1) x (6 - 3 + 1) = 4x4: "
+                  "raise ValueError saying so")
+    c.done()
+
+
+def check_conv2d_backward_strided(conv2d_backward) -> None:
+    """``conv2d_backward`` with ``stride`` and ``padding``."""
+    __tracebackhide__ = True
+    c = Checker("conv2d_backward (stride, padding)", forbid=RULES["q5_backward_strided_test"])
+    x = np.arange(25.0).reshape(1, 5, 5)
+    g = np.array([[1.0, 2.0], [3.0, 4.0]])
+    _backward_case(c, conv2d_backward, x, np.ones((1, 3, 3)), g, 2, 0,
+                   "conv2d_backward(arange(25).reshape(1, 5, 5), ones((1, 3, 3)), [[1, 2], [3, 4]], stride=2)",
+                   hints={"grad_x": "the four 3x3 windows start at (0, 0), (0, 2), (2, 0), (2, 2) and overlap in "
+                                    "row 2 and column 2: grad_x[0, 2, 2] = 1 + 2 + 3 + 4 = 10"})
+    x = np.ones((1, 3, 3))
+    g = np.ones((3, 3))
+    _backward_case(c, conv2d_backward, x, np.ones((1, 3, 3)), g, 1, 1,
+                   "conv2d_backward(ones((1, 3, 3)), ones((1, 3, 3)), ones((3, 3)), padding=1)",
+                   hints={"grad_x": "pad x, work on the padded image, then crop: a corner pixel is covered by 4 of "
+                                    "the 9 windows, an edge pixel by 6, the centre by all 9",
+                          "grad_w": "weight (a, b) meets the padded input's ones only where its window is inside "
+                                    "the image: grad_w[0] = [[4, 6, 4], [6, 9, 6], [4, 6, 4]]"})
+    rng = np.random.default_rng(9)
+    x, w = rng.integers(-3, 4, size=(2, 7, 6)).astype(float), rng.integers(-2, 3, size=(2, 3, 3)).astype(float)
+    g = rng.integers(-2, 3, size=(4, 3)).astype(float)
+    _backward_case(c, conv2d_backward, x, w, g, 2, 1,
+                   "conv2d_backward(x, w, grad_y, stride=2, padding=1) with 2 channels, a 7x6 image")
     c.done()

@@ -3,8 +3,9 @@
 Counting drills are checked visibly with the sources' own numbers (280 and 456 of the CNN
 lecture notes, 10 and 142 of the Chollet slides' Examples 1 and 2, model1's 178,110 and
 model2's 5,386 of the Unit 5 notes, §5.4.3) and for sanity; the fill-in answers (the
-corrected LeNet-5 table, the dense head the Chollet slides leave open after 30,977,
-model2's receptive field, the explanation) are checked fully only by the hidden tests in ``solutions/``. torch is
+classic LeNet-5 table, the dense head the Chollet slides leave open after 30,977, the
+receptive field of a VGG-style stack, the explanation) are checked fully only by the
+hidden tests in ``solutions/``. torch is
 imported inside the checks that need it, so importing this module stays light.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["TARGET_ACCURACY", "STATEMENTS", "LENET_LAYERS", "check_counting", "c
 #: validation accuracy question 3 asks for (on the 1,000 validation digits of the setup cell)
 TARGET_ACCURACY = 0.90
 
-#: the layers of the CNN lecture notes' LeNet-5 table, in order
+#: the layers of the LeNet-5 table (the CNN lecture notes' names), in order
 LENET_LAYERS = ("CONV1", "POOL1", "CONV2", "POOL2", "FC3", "FC4", "Softmax")
 _NOTES_LENET = {"CONV1": 208, "CONV2": 416, "FC3": 48_001, "FC4": 10_081, "Softmax": 841}
 
@@ -85,7 +86,7 @@ def check_counting(conv_params, dense_params) -> None:
 
 
 _MAPS = ("CONV1", "POOL1", "CONV2", "POOL2")
-_TYPES = {"lenet_shapes": ("dict[str, tuple[int, ...]]", "{'CONV1': (28, 28, 8), 'POOL1': (...), ...}",
+_TYPES = {"lenet_shapes": ("dict[str, tuple[int, ...]]", "{'CONV1': (28, 28, 6), 'POOL1': (...), ...}",
                            "a tuple of positive ints, (H, W, C) for a map or (units, 1) for a dense layer"),
           "lenet_params": ("dict[str, int]", "{'CONV1': ..., 'POOL1': 0, ...}",
                            "an int, the number of learnable parameters (0 or more)")}
@@ -132,9 +133,10 @@ def _channels_first(shape) -> bool:
 
 
 def check_lenet_table(lenet_shapes, lenet_params) -> None:
-    """The corrected LeNet-5 table: ``lenet_shapes``, a ``dict[str, tuple[int, ...]]`` of
-    activation shapes ((H, W, C) for maps, (units, 1) for dense layers), and
-    ``lenet_params``, a ``dict[str, int]`` of parameter counts, both keyed by LENET_LAYERS."""
+    """The classic LeNet-5 table (32×32×1 input, 6 then 16 filters): ``lenet_shapes``, a
+    ``dict[str, tuple[int, ...]]`` of activation shapes ((H, W, C) for maps, (units, 1) for
+    dense layers), and ``lenet_params``, a ``dict[str, int]`` of parameter counts, both
+    keyed by LENET_LAYERS."""
     __tracebackhide__ = True
     c = Checker("LeNet-5 table")
     _table_types(lenet_shapes, lenet_params)
@@ -152,8 +154,8 @@ def check_lenet_table(lenet_shapes, lenet_params) -> None:
         if len(shape) == 1 or (len(shape) == 2 and shape[0] == 1 and shape[1] != 1):
             raise CheckFailed(f"lenet_shapes[{layer!r}] = {shape}: the table writes a dense layer as a "
                               f"column, (units, 1), e.g. {(max(shape), 1)}")
-    c.equal(lenet_shapes["CONV1"], (28, 28, 8), call="lenet_shapes['CONV1']",
-            hint="the table gives it: 32 - 5 + 1 = 28, and 8 filters")
+    c.equal(lenet_shapes["CONV1"], (28, 28, 6), call="lenet_shapes['CONV1']",
+            hint="the question gives it: 32 - 5 + 1 = 28, and 6 filters")
     c.equal(lenet_shapes["Softmax"], (10, 1), call="lenet_shapes['Softmax']", hint="ten classes, written (10, 1)")
     for layer in ("POOL1", "POOL2"):
         c.int(lenet_params[layer], 0, call=f"lenet_params[{layer!r}]",
@@ -163,7 +165,8 @@ def check_lenet_table(lenet_shapes, lenet_params) -> None:
         raise CheckFailed(
             f"lenet_params has the CNN lecture notes' numbers for {', '.join(copied)} "
             f"({', '.join(str(_NOTES_LENET[x]) for x in copied)}).\n"
-            "  Those use one input channel and one bias per layer. Redo them with the table's shapes:\n"
+            "  Those belong to another network (8 filters on a colour image) and are wrong even there: they use "
+            "one input channel and one bias per layer. Count this network's layers from its shapes:\n"
             "  a conv filter spans every input channel and each filter has a bias; a dense layer has one bias "
             "per unit.")
     for layer in ("POOL1", "CONV2", "POOL2"):
@@ -196,14 +199,18 @@ def check_dense_head(n_params) -> None:
 
 
 def check_receptive_field(rf) -> None:
-    """Receptive field of one unit after model2's second pooling layer (one side, in pixels)."""
+    """Receptive field (one side, in pixels) of one unit after the VGG-style stack conv3,
+    conv3, pool2, conv3, conv3, pool2 (convolutions stride 1, pools stride 2)."""
     __tracebackhide__ = True
     c = Checker("receptive field")
-    _sanity(c, _is_int(rf), f"model2_rf should be an int (pixels along one side), got {fmt(rf)}")
-    _sanity(c, rf >= 7, f"model2_rf = {rf}: a 5x5 and a 3x3 convolution alone already see 7 pixels; the "
-                        "pooling layers in between widen the field further (R_l = R_(l-1) + (k - 1) J_(l-1))")
-    _sanity(c, rf <= 28, f"model2_rf = {rf}: larger than the 28-pixel image; the field grows by (k - 1) times "
-                         "the jump of the layer below at each layer")
+    _sanity(c, _is_int(rf), f"vgg_rf should be an int (pixels along one side), got {fmt(rf)}")
+    _sanity(c, rf >= 9, f"vgg_rf = {rf}: four 3x3 convolutions alone already see 9 pixels; the "
+                        "pooling layers widen the field further (R_l = R_(l-1) + (k - 1) J_(l-1))")
+    _sanity(c, rf != 11, "vgg_rf = 11 adds k - 1 for every layer as if each moved one pixel at a time. "
+                         "After a stride-2 pool one step of the next layer moves 2 input pixels (the jump "
+                         "J doubles): R_l = R_(l-1) + (k_l - 1) J_(l-1), J_l = J_(l-1) s_l")
+    _sanity(c, rf <= 32, f"vgg_rf = {rf}: too large; the field grows by (k - 1) times the jump of the layer "
+                         "below at each layer, and the jump only reaches 4 at the very end")
     c.done()
 
 
