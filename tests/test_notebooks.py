@@ -22,6 +22,9 @@ COMMITTED = [p for p in COMMITTED if ".ipynb_checkpoints" not in p.parts]
 
 #: seconds a whole notebook may take on CI's two cores before the test fails
 NOTEBOOK_BUDGET_S = 120
+#: lessons that train several networks on the real digits get more: lesson 08 trains
+#: model1, model2 and three regularised model2s for 20 epochs each, then the explorer
+BUDGET_S = {"08_training_mnist.ipynb": 240}
 
 #: what a warning looks like when Python prints it ("UserWarning: …", "FutureWarning: …")
 WARNING_TEXT = re.compile(r"\b[A-Z]\w*Warning\b:|^Warning:|\bwarnings\.warn\(", re.MULTILINE)
@@ -89,7 +92,7 @@ def test_notebook_executes(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb,
-        timeout=NOTEBOOK_BUDGET_S,
+        timeout=BUDGET_S.get(path.name, NOTEBOOK_BUDGET_S),
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
@@ -99,5 +102,6 @@ def test_notebook_executes(path, tmp_path):
     unclean = unclean_outputs(nb)
     assert not unclean, f"{path.name} shows errors, stderr or warnings:\n" + "\n".join(
         f"  cell {index} ({why}): {excerpt!r}" for index, why, excerpt in unclean)
-    assert elapsed < NOTEBOOK_BUDGET_S, f"{path.name} took {elapsed:.1f}s"
+    budget = BUDGET_S.get(path.name, NOTEBOOK_BUDGET_S)
+    assert elapsed < budget, f"{path.name} took {elapsed:.1f}s (budget {budget} s)"
     print(f"{path.name}: {elapsed:.1f}s", file=sys.stderr)
