@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _check_int, _check_real
+from .._validate import _as_array, _check_int, _check_real
 
 __all__ = [
     "record_activations", "activations", "layer_features", "conv_filters", "match_filters",
@@ -51,9 +51,20 @@ def _device(model):
     return torch.device("cpu")
 
 
+def _dtype(model):
+    """The floating dtype of the model's parameters (float32 for a model without any)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
 def _as_images(x, name="x", model=None) -> torch.Tensor:
-    """``x`` as a float (N, C, H, W) tensor on the model's device."""
+    """``x`` as a float (N, C, H, W) tensor, on the model's device and in its dtype when
+    ``model`` is given (numpy's float64 default becomes the model's float32)."""
     if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a torch.Tensor or numpy array of images, got dtype {x.dtype}")
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor or numpy array of images, got {type(x).__name__}")
@@ -69,7 +80,25 @@ def _as_images(x, name="x", model=None) -> torch.Tensor:
         raise ValueError(f"{name} must hold at least one image, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
-    return x.to(_device(model)) if model is not None else x
+    return x.to(device=_device(model), dtype=_dtype(model)) if model is not None else x
+
+
+def _as_tensor(x, name, *, last=None, finite=True) -> torch.Tensor:
+    """``x`` (a tensor or array_like of numbers) as a float32 tensor; ``last`` is the size
+    the last axis must have. Strings, ragged lists and NaN are TypeError/ValueError naming
+    ``name``."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if t.dtype == torch.bool or t.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {t.dtype}")
+        t = t.to(torch.float32)
+    else:
+        t = torch.from_numpy(np.ascontiguousarray(_as_array(x, name, allow_empty=True, dtype=np.float32)))
+    if finite and not torch.isfinite(t).all():
+        raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
+    if last is not None and (t.ndim == 0 or t.shape[-1] != last):
+        raise ValueError(f"{name} must have shape (..., {last}), got {tuple(t.shape)}")
+    return t
 
 
 def _check_clip(clip):

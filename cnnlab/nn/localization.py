@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validate import _as_array, _check_int, _check_mode
-from .explain import _as_images, _check_model, _check_real, _eval_mode
+from .._validate import MAX_CHANNELS, _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_seed, _check_size, _is_int
+from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 
 __all__ = [
     "LocalisationData", "make_localisation_data", "localisation_loss", "LocalisationHead",
@@ -127,7 +127,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
         if pool.size == 0:
             raise ValueError(f"classes: no image has label {c}")
     n = _check_int(n, "n", minimum=1)
-    canvas = _check_int(canvas, "canvas", minimum=8)
+    canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
     if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
         raise TypeError(f"size_range must be a (min, max) pair, got {size_range!r}")
     lo, hi = (_check_int(v, "size_range", minimum=4) for v in size_range)
@@ -140,7 +140,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     if p_empty + p_partial >= 1:
         raise ValueError(f"p_empty + p_partial must be below 1, got {p_empty} + {p_partial}")
     noise = _check_real(noise, "noise", minimum=0.0)
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     threshold = _check_real(threshold, "threshold", minimum=0.0)
 
     rng = np.random.default_rng(seed)
@@ -184,7 +184,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
 
 def _as_targets(y, name):
     if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
+        y = _as_tensor(y, name, finite=False)  # "don't care" entries may be NaN
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"{name} must be a tensor of shape (N, 7), got {type(y).__name__}")
     if y.ndim == 1:
@@ -277,10 +277,10 @@ def localisation_net(canvas=48, *, width=16) -> nn.Sequential:
     >>> net(torch.zeros(2, 1, 48, 48)).shape
     torch.Size([2, 7])
     """
-    canvas = _check_int(canvas, "canvas", minimum=8)
+    canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
     if canvas % 8:
         raise ValueError(f"canvas must be a multiple of 8 (three 2x2 poolings), got {canvas}")
-    width = _check_int(width, "width", minimum=1)
+    width = _check_size(width, "width", maximum=MAX_CHANNELS)
     c1, c2 = width, 2 * width
     side = canvas // 8
     return nn.Sequential(
@@ -306,12 +306,19 @@ def boxes_to_corners(boxes, size=1.0) -> torch.Tensor:
     >>> boxes_to_corners(torch.tensor([0.5, 0.5, 0.2, 0.4]), 10).tolist()
     [3.0, 4.0, 7.0, 6.0]
     """
-    b = torch.as_tensor(boxes, dtype=torch.float32)
-    if b.shape[-1] != 4:
+    b = _as_tensor(boxes, "boxes")
+    if b.ndim == 0 or b.shape[-1] != 4:
         raise ValueError(f"boxes must have shape (..., 4) = (x, y, h, w), got {tuple(b.shape)}")
-    size = _check_real(size, "size", positive=True)
+    size = _check_real(size, "size", positive=True, maximum=1e30)
     x, y, h, w = b.unbind(-1)
     return torch.stack([x - w / 2, y - h / 2, x + w / 2, y + h / 2], dim=-1) * size
+
+
+def _corners(boxes, name):
+    try:
+        return boxes_to_corners(boxes)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("boxes", name, 1)) from exc
 
 
 def box_iou(a, b) -> torch.Tensor:
@@ -329,7 +336,7 @@ def box_iou(a, b) -> torch.Tensor:
     >>> box_iou(torch.tensor([[0.5, 0.5, 0.2, 0.2]]), torch.tensor([[0.6, 0.5, 0.2, 0.2]]))
     tensor([0.3333])
     """
-    A, B = boxes_to_corners(a), boxes_to_corners(b)
+    A, B = _corners(a, "a"), _corners(b, "b")
     if A.shape != B.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(A.shape)} and {tuple(B.shape)}")
     lt = torch.maximum(A[..., :2], B[..., :2])
@@ -460,7 +467,7 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
     epochs = _check_int(epochs, "epochs", minimum=1)
     lr = _check_real(lr, "lr", positive=True)
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     val = None if val is None else _pair(val, "val")
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x, y = x.to(device), y.to(device)

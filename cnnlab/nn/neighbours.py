@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validate import _check_int
+from .._validate import _check_int, _check_seed
 
 __all__ = ["nearest_neighbours", "neighbour_label_agreement", "one_shot_accuracy"]
 
@@ -165,7 +165,7 @@ def one_shot_accuracy(features, labels, classes=None, *, episodes=200, queries=5
         raise ValueError(f"classes must hold at least two different labels, got {classes.tolist()}")
     episodes = _check_int(episodes, "episodes", minimum=1)
     queries = _check_int(queries, "queries", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     pools = [np.flatnonzero(y == c) for c in classes]
     for c, pool in zip(classes, pools):
         if pool.size < queries + 1:

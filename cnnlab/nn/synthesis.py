@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import _check_int
+from .._validate import _check_int, _check_seed
 from .explain import (
     _as_images, _check_classes, _check_clip, _check_model, _check_real, _device, _eval_mode,
     _forward_until, _resolve_layer, _targets,
@@ -135,7 +135,7 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
     blur_every = _check_int(blur_every, "blur_every", minimum=0)
     blur_sigma = _check_real(blur_sigma, "blur_sigma", minimum=0.0)
     clip = _check_clip(clip)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(_check_seed(seed))
     if layer is not None:
         name, _ = _resolve_layer(model, layer)
         if channel is None:
@@ -234,7 +234,7 @@ def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter
     clip = _check_clip(clip)
     if channel is not None:
         channel = _check_int(channel, "channel", minimum=0)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(_check_seed(seed))
     history = []
     with _eval_mode(model), torch.enable_grad():
         for _ in range(steps):

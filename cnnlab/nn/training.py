@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validate import _as_array, _check_int, _check_mode
+from .._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_trials
 
 __all__ = [
     "Evaluation",
@@ -46,7 +46,7 @@ def set_seed(seed: int) -> None:
     >>> set_seed(0); bool((a == torch.rand(2)).all())
     True
     """
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -284,13 +284,18 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     (3, True)
     """
     _check_model(model)
-    epochs = _check_int(epochs, "epochs", minimum=1)
+    epochs = _check_trials(epochs, "epochs")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
-    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+    seed = _check_seed(seed)
+    _check_real(lr, "lr", positive=True)
+    _check_real(weight_decay, "weight_decay", nonnegative=True)
+    shuffle = _check_bool(shuffle, "shuffle")
+    progress = _check_bool(progress, "progress")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be None or a str, got {desc!r}")
+    if channels_last is not None:
+        channels_last = _check_bool(channels_last, "channels_last")
+    check_labels = not callable(loss)
     dev = _device(device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -319,6 +324,8 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
             for xb, yb in train_batches:
                 opt.zero_grad(set_to_none=True)
                 scores = model(xb)
+                if check_labels and epoch == 1:
+                    _check_labels(scores, yb, "train")
                 batch_loss = loss_fn(scores, yb)
                 batch_loss.backward()
                 opt.step()
@@ -332,7 +339,7 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
             history.accuracy.append(correct.item() / seen)
             postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.4f}"}
             if val_batches is not None:
-                ev = _evaluate(model, val_batches, loss_fn)
+                ev = _evaluate(model, val_batches, loss_fn, check_labels, "val")
                 history.val_loss.append(ev.loss)
                 history.val_accuracy.append(ev.accuracy)
                 postfix.update(val_loss=f"{ev.loss:.4f}", val_acc=f"{ev.accuracy:.4f}")
@@ -354,7 +361,16 @@ def _count(batches) -> int:
     return len(batches.y)
 
 
-def _evaluate(model, batches, loss_fn) -> Evaluation:
+def _check_labels(scores, labels, name):
+    """Cross-entropy needs 0 <= label < classes; say so instead of torch's IndexError."""
+    if scores.ndim != 2:
+        raise ValueError(f"the model must return (N, classes) scores, got shape {tuple(scores.shape)}")
+    if labels.numel() and (int(labels.max()) >= scores.shape[1] or int(labels.min()) < 0):
+        raise ValueError(f"{name} labels must be class indices in [0, {scores.shape[1] - 1}] (the model has "
+                         f"{scores.shape[1]} outputs), got labels from {int(labels.min())} to {int(labels.max())}")
+
+
+def _evaluate(model, batches, loss_fn, check_labels=False, name="data") -> Evaluation:
     was_training = model.training
     model.eval()
     total, correct, seen = 0.0, 0, 0
@@ -362,6 +378,8 @@ def _evaluate(model, batches, loss_fn) -> Evaluation:
         with torch.inference_mode():
             for xb, yb in batches:
                 scores = model(xb)
+                if check_labels:
+                    _check_labels(scores, yb, name)
                 total += loss_fn(scores, yb).item() * len(yb)
                 correct += int((scores.argmax(1) == yb).sum())
                 seen += len(yb)
@@ -405,7 +423,7 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
-    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss))
+    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss), not callable(loss))
 
 
 def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
@@ -481,6 +499,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
     if num_classes is None:
         num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     k = _check_int(num_classes, "num_classes", minimum=1)
+    _check_alloc(k * k, "num_classes", k)
     if t.size and max(t.max(), p.max()) >= k:
         raise ValueError(f"labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)

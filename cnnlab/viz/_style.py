@@ -33,9 +33,19 @@ def fmt(value, *, max_denominator=12, digits=3) -> str:
     return text.replace("-", "−") if text != "0" else "0"
 
 
+def check_ax(ax):
+    """``ax`` if it is None or a matplotlib Axes; a TypeError naming ``ax`` otherwise."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {ax!r}")
+    return ax
+
+
 def get_ax(ax, figsize=(6, 3)):
-    """Return ``ax``, or a new Axes on a new pyplot figure when ``ax`` is None."""
-    if ax is not None:
+    """Return ``ax``, or a new Axes on a new pyplot figure when ``ax`` is None (a TypeError
+    when ``ax`` is neither)."""
+    if check_ax(ax) is not None:
         return ax
     import matplotlib.pyplot as plt  # only when the caller did not give an Axes
 

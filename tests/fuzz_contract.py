@@ -1,0 +1,247 @@
+"""Count how cnnlab's public callables answer hostile arguments, and how its explorers
+answer hostile control values (the contract is at the top of ``cnnlab/_validate.py``).
+
+Run:  PYTHONPATH=. .venv/bin/python tests/fuzz_contract.py [--only SUBSTRING] [--fast] [--verbose]
+
+Every registered call (``tests/_contract_registry.py``) is repeated with ONE argument
+replaced by each of a list of hostile values (wrong types, NaN/inf, huge/negative/zero
+sizes, bool for int, unknown strings, wrong shapes). Each outcome is counted as:
+
+* ``ok``        — returned (a hostile value that happens to be valid);
+* ``named``     — ValueError/TypeError whose message names the parameter or shows the value;
+* ``unnamed``   — ValueError/TypeError naming neither;
+* ``other``     — any other exception type;
+* ``nan``       — returned NaN/inf although the valid call and the hostile value are finite;
+* ``blowup``    — MemoryError (the address space is capped at 6 GiB);
+* ``hang``      — still running after 10 s.
+
+Then every explorer's text boxes are typed into with hostile text and its numeric
+controls set to extreme values; ``escape`` counts exceptions that reach the caller.
+Deterministic (no random choice), so before/after counts compare.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import os
+import pathlib
+import resource
+import signal
+import sys
+import warnings
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+
+import _contract_registry as R  # noqa: E402
+
+TIMEOUT_S = 10
+HOSTILE_TEXT = ["", "   ", "abc", "1e999", "-1e999", "1e308", "nan", "inf", "1/0", "0/0", "1," * 3,
+                "99999999999999999999", "conv3/s99999999999999999999", "conv99999999999", "pool0",
+                "1 2 3 " * 400, "[1, 2]", "(1, 2, 3)", "1e-320", "-5", "0", "é∑", "1/3 1/3 1/3x"]
+EXTREME_NUMBERS = [0, -1, 1, 10**9, -(10**9), 1e308, -1e308, 1e-320, float("inf"), float("nan")]
+
+
+class Hang(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Hang()
+
+
+def names(msg, name, value):
+    if name in msg:
+        return True
+    try:
+        shown = [repr(value), str(value)]
+    except Exception:
+        return False
+    return any(s and len(s) < 200 and s in msg for s in shown)
+
+
+def finite_value(v):
+    try:
+        return bool(np.all(np.isfinite(np.asarray(v, dtype=float))))
+    except Exception:
+        return True  # not numeric: nothing to say
+
+
+def result_finite(res):
+    try:
+        import torch
+        if isinstance(res, torch.Tensor):
+            return bool(torch.isfinite(res).all()) if res.is_floating_point() else True
+    except ImportError:
+        pass
+    if isinstance(res, np.ndarray) and res.dtype.kind in "fc":
+        return bool(np.all(np.isfinite(res)))
+    if isinstance(res, float):
+        return math.isfinite(res)
+    if isinstance(res, tuple):
+        return all(result_finite(r) for r in res)
+    return True
+
+
+def classify(case, name, value, base_finite):
+    signal.alarm(TIMEOUT_S)
+    try:
+        res = case.call_with(name, value)
+        signal.alarm(0)
+    except Hang:
+        return "hang", "timeout"
+    except MemoryError as exc:
+        signal.alarm(0)
+        return "blowup", str(exc)[:120]
+    except (ValueError, TypeError) as exc:
+        signal.alarm(0)
+        msg = str(exc)
+        return ("named" if names(msg, name, value) else "unnamed"), f"{type(exc).__name__}: {msg[:160]}"
+    except Exception as exc:  # noqa: BLE001 - counting them is the point
+        signal.alarm(0)
+        return "other", f"{type(exc).__name__}: {str(exc)[:160]}"
+    finally:
+        signal.alarm(0)
+    if base_finite and finite_value(value) and not result_finite(res):
+        return "nan", "non-finite result"
+    return "ok", ""
+
+
+def fuzz_calls(cases, verbose):
+    counts, per = collections.Counter(), collections.defaultdict(set)
+    details = []
+    for case in cases:
+        try:
+            base = case.call()
+        except Exception as exc:  # noqa: BLE001
+            counts["broken valid call"] += 1
+            details.append(f"{case.key}: VALID CALL FAILED {type(exc).__name__}: {exc}")
+            continue
+        base_finite = result_finite(base)
+        for name, valid in case.bound().items():
+            for value in R.hostile(valid):
+                outcome, msg = classify(case, name, value, base_finite)
+                counts[outcome] += 1
+                per[outcome].add(case.key)
+                if outcome not in ("ok", "named"):
+                    details.append(f"{outcome:8s} {case.key}({name}={_short(value)}): {msg}")
+    return counts, per, details
+
+
+def _short(v):
+    s = repr(v)
+    return s if len(s) < 50 else s[:47] + "..."
+
+
+def _controls(ex):
+    import ipywidgets as w
+    seen = []
+    for c in ex.controls:
+        stack = [c]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, w.Box):
+                stack.extend(node.children)
+            elif isinstance(node, w.ValueWidget) or hasattr(node, "value"):
+                seen.append(node)
+    return seen
+
+
+def fuzz_explorers(cases, verbose):
+    import ipywidgets as w
+    from cnnlab.widgets import Explorer
+
+    moves, escapes, details = 0, 0, []
+    per = set()
+    for case in cases:
+        fn = case.fn
+        if not (isinstance(fn, type) and (issubclass(fn, Explorer) or fn.__name__ == "Quiz")):
+            continue
+        try:
+            ex = case.call()
+        except Exception as exc:  # noqa: BLE001
+            details.append(f"{case.key}: VALID CONSTRUCTION FAILED {exc!r}")
+            continue
+        controls = _controls(ex) if hasattr(ex, "controls") else []
+        if fn.__name__ == "Quiz":
+            controls = [c for c in vars(ex).values() if isinstance(c, (w.Text, w.Textarea, w.Dropdown,
+                                                                         w.RadioButtons, w.Button))]
+        for c in controls:
+            if isinstance(c, (w.Text, w.Textarea)):
+                values = HOSTILE_TEXT
+            elif isinstance(c, (w.Dropdown, w.RadioButtons, w.ToggleButtons, w.SelectionSlider)):
+                values = [opt[1] if isinstance(opt, tuple) else opt for opt in c.options]
+                values = [c.value] if not values else values
+                values = [v for v in values]
+                values = values + values[:1]
+            elif isinstance(c, (w.Checkbox, w.ToggleButton)):
+                values = [True, False, True]
+            elif isinstance(c, (w.IntSlider, w.IntText, w.BoundedIntText, w.Play, w.IntRangeSlider)):
+                lo, hi = getattr(c, "min", -(10**6)), getattr(c, "max", 10**6)
+                values = [lo, hi, lo] if isinstance(c, (w.IntSlider, w.BoundedIntText, w.Play)) else \
+                    [0, -1, 10**9, 2**70, -(2**70), 1]
+                if isinstance(c, w.IntRangeSlider):
+                    values = [(c.min, c.max), (c.min, c.min)]
+            elif isinstance(c, (w.FloatSlider, w.FloatLogSlider, w.BoundedFloatText)):
+                values = [c.min, c.max, c.min]
+            elif isinstance(c, w.FloatText):
+                values = EXTREME_NUMBERS
+            elif isinstance(c, w.Button):
+                values = [None]
+            else:
+                continue
+            for v in values:
+                moves += 1
+                signal.alarm(TIMEOUT_S)
+                try:
+                    if isinstance(c, w.Button):
+                        c.click()
+                    else:
+                        c.value = v
+                except Hang:
+                    escapes += 1
+                    details.append(f"hang     {case.key} {getattr(c, 'description', '?')}={_short(v)}")
+                except Exception as exc:  # noqa: BLE001
+                    escapes += 1
+                    per.add(case.key)
+                    details.append(f"escape   {case.key} {getattr(c, 'description', type(c).__name__)}"
+                                   f"={_short(v)}: {type(exc).__name__}: {str(exc)[:120]}")
+                finally:
+                    signal.alarm(0)
+                if fn.__name__ != "Quiz" and hasattr(ex, "result") and ex.error is None:
+                    if not result_finite(getattr(ex.result, "response", None)):
+                        escapes += 1
+                        details.append(f"nan      {case.key} {getattr(c, 'description', '?')}={_short(v)}")
+    return moves, escapes, per, details
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None, help="only registry keys containing this text")
+    parser.add_argument("--fast", action="store_true", help="skip the slow entries (big models)")
+    parser.add_argument("--verbose", action="store_true", help="print every non-conforming outcome")
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, resource.RLIM_INFINITY))
+    signal.signal(signal.SIGALRM, _alarm)
+    import torch
+    torch.set_num_threads(1)
+    cases = [c for k, c in sorted(R.build().items())
+             if (args.only is None or args.only in k) and not (args.fast and c.slow)]
+    counts, per, details = fuzz_calls(cases, args.verbose)
+    moves, escapes, eper, edetails = fuzz_explorers(cases, args.verbose)
+    if args.verbose:
+        print("\n".join(details + edetails))
+    total = sum(counts.values())
+    print(f"callables: {len(cases)}, corrupted calls: {total}")
+    print(f"{'outcome':<20}{'calls':>8}{'callables':>11}")
+    for outcome in ("ok", "named", "unnamed", "other", "nan", "blowup", "hang", "broken valid call"):
+        print(f"{outcome:<20}{counts[outcome]:>8}{len(per[outcome]):>11}")
+    print(f"explorer moves: {moves}, escapes: {escapes} ({len(eper)} explorers)")
+
+
+if __name__ == "__main__":
+    main()
