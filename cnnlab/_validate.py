@@ -223,6 +223,8 @@ def _tuple(value, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
         raise TypeError(f"{name} must be {kind}{plural}, got {value!r}")
     if any(v < minimum for v in items):
         raise ValueError(f"{name} must be {kind}{plural}, got {value!r}")
+    if any(v > MAX_ELEMENTS for v in items):
+        raise ValueError(f"{name} must be at most {MAX_ELEMENTS} (a size this program can hold), got {value!r}")
     return items
 
 
@@ -262,6 +264,8 @@ def _padding_pairs(padding, n: int, name: str = "padding") -> tuple[tuple[int, i
         raise TypeError(f"{msg}, got {padding!r}")
     if any(p < 0 for pair in pairs for p in pair):
         raise ValueError(f"{msg}, got {padding!r}")
+    if any(p > MAX_ELEMENTS for pair in pairs for p in pair):
+        raise ValueError(f"{name} must be at most {MAX_ELEMENTS} (a size this program can hold), got {padding!r}")
     return pairs
 
 

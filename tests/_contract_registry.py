@@ -65,12 +65,20 @@ class Case:
     def call_with(self, name, value):
         """Call with parameter ``name`` replaced by ``value`` (by keyword when possible)."""
         sig = self.signature()
-        b = sig.bind(*self.args, **self.kwargs)
+        b = sig.bind(*self.args, **_fresh(self.kwargs))
         b.arguments[name] = value
         return self.fn(*b.args, **b.kwargs)
 
     def call(self):
-        return self.fn(*self.args, **self.kwargs)
+        return self.fn(*self.args, **_fresh(self.kwargs))
+
+
+def _fresh(kwargs):
+    """A new Axes for every call, so one plot cannot disturb the next."""
+    if "ax" in kwargs and kwargs["ax"] is not None:
+        from matplotlib.figure import Figure
+        kwargs = dict(kwargs, ax=Figure().subplots())
+    return kwargs
 
 
 def key(obj) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import _check_int, _check_mode
+from .._validate import _as_array, _check_int, _check_mode
 from .explain import (
     _as_images, _check_classes, _check_clip, _check_model, _check_real, _eval_mode,
     _resolve_layer, _targets, record_activations,
@@ -190,7 +190,7 @@ def fgsm(model, x, labels, epsilon, *, clip=(0.0, 1.0), targeted=False, loss=Non
     """
     _check_model(model)
     x = _as_images(x, model=model)
-    epsilon = _check_real(epsilon, "epsilon", minimum=0.0)
+    epsilon = _check_real(epsilon, "epsilon", minimum=0.0, maximum=1e30)  # float32 holds it, 0·ε stays 0
     clip = _check_clip(clip)
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be callable or None, got {loss!r}")
@@ -201,9 +201,9 @@ def fgsm(model, x, labels, epsilon, *, clip=(0.0, 1.0), targeted=False, loss=Non
 
 
 def _check_epsilons(epsilons):
-    eps = np.asarray(epsilons, dtype=float).reshape(-1)
-    if eps.size == 0 or not np.all(np.isfinite(eps)) or (eps < 0).any():
-        raise ValueError(f"epsilons must be a non-empty sequence of finite values >= 0, got {epsilons!r}")
+    eps = _as_array(epsilons, "epsilons", ndim=(0, 1), finite=False, allow_empty=True).astype(float).reshape(-1)
+    if eps.size == 0 or not np.all(np.isfinite(eps)) or (eps < 0).any() or (eps > 1e30).any():
+        raise ValueError(f"epsilons must be a non-empty sequence of finite values in [0, 1e30], got {epsilons!r}")
     return eps
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _as_array, _check_int, _check_real
+from .._validate import MAX_CHANNELS, _as_array, _check_int, _check_real
 
 __all__ = [
     "record_activations", "activations", "layer_features", "conv_filters", "match_filters",
@@ -116,11 +116,11 @@ def _check_clip(clip):
 def _targets(target, n, name="target") -> torch.Tensor:
     """An int (same class for every image) or one int per image -> int64 tensor (n,)."""
     if isinstance(target, (numbers.Integral, np.integer)) and not isinstance(target, bool):
-        t = torch.full((n,), int(target), dtype=torch.int64)
+        t = torch.full((n,), _check_int(target, name, minimum=0, maximum=MAX_CHANNELS), dtype=torch.int64)
     else:
         try:
             t = torch.as_tensor(np.asarray(target))
-        except (TypeError, ValueError, RuntimeError) as exc:
+        except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
             raise TypeError(f"{name} must be an int or a sequence of ints, got {target!r}") from exc
         if t.dtype.is_floating_point or t.dtype == torch.bool or t.dtype.is_complex or t.ndim != 1:
             raise TypeError(f"{name} must be an int or a 1-D sequence of ints, got {target!r}")
@@ -374,8 +374,9 @@ def match_filters(filters, bank):
     >>> int(best[0]), float(sim[0])
     (1, 1.0)
     """
-    f = np.asarray(filters, dtype=float)
-    g = np.asarray(bank, dtype=float)
+    f = _as_array(filters.detach().cpu().numpy() if isinstance(filters, torch.Tensor) else filters, "filters",
+                  dtype=np.float64)
+    g = _as_array(bank.detach().cpu().numpy() if isinstance(bank, torch.Tensor) else bank, "bank", dtype=np.float64)
     if f.ndim == 4 and f.shape[1] == 1:
         f = f[:, 0]
     if f.ndim != 3 or g.ndim != 3 or f.shape[1:] != g.shape[1:]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import _as_array, _check_int, _check_mode
-from ._style import HIGHLIGHT, OUTPUT, get_ax
+from .._validate import _as_array, _check_alloc, _check_int, _check_mode
+from ._style import HIGHLIGHT, OUTPUT, checked, get_ax
 
 __all__ = ["image_grid", "show_grid", "show_heatmap", "blend_heatmap", "plot_accuracy_vs_epsilon", "show_boxes"]
 
@@ -38,6 +38,7 @@ def _ncols(n, ncols):
     return min(ncols, n)
 
 
+@checked
 def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     """Tile N small images into one mosaic, separated by ``pad`` NaN pixels.
 
@@ -77,6 +78,8 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     n, h, w = arr.shape
     ncols = _ncols(n, ncols)
     pad = _check_int(pad, "pad", minimum=0)
+    rows = -(-n // ncols)
+    _check_alloc((rows * (h + pad)) * (ncols * (w + pad)), "pad", pad)
     if normalize == "each":
         lo = np.nanmin(arr, axis=(1, 2), keepdims=True)
         span = np.nanmax(arr, axis=(1, 2), keepdims=True) - lo
@@ -95,6 +98,7 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     return grid
 
 
+@checked
 def show_grid(images, *, ncols=None, labels=None, normalize="each", cmap=None, pad=1, ax=None,
               title=None, fontsize=7):
     """Show many small images (filters, feature maps, patches, neighbours) in one Axes.
@@ -160,6 +164,7 @@ def _image_and_heat(image, heat, alpha):
     return img, hm
 
 
+@checked
 def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=False):
     """A grey-level image with a saliency or Grad-CAM map laid over it.
 
@@ -200,6 +205,7 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     return ax
 
 
+@checked
 def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     """The picture :func:`show_heatmap` draws, as one RGB array (for fast mosaics).
 
@@ -229,6 +235,7 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     return (1 - alpha) * grey[..., None] + alpha * colour
 
 
+@checked
 def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chance=None):
     """FGSM: test accuracy against the attack size ε.
 
@@ -261,6 +268,7 @@ def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chanc
     return ax
 
 
+@checked
 def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=None, title=None):
     """An image with bounding boxes (x, y, h, w): centre column, centre row, height, width,
     all as fractions of the image size (cnnlab.nn.localization's convention).

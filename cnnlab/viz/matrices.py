@@ -6,7 +6,7 @@ from matplotlib.patches import Rectangle
 
 from .._validate import _as_array, _check_int, _check_mode
 from ..toeplitz import conv_matrix
-from ._style import HIGHLIGHT, fmt, get_ax, text_color
+from ._style import HIGHLIGHT, checked, fmt, get_ax, text_color
 
 __all__ = ["plot_matrix", "toeplitz_labels"]
 
@@ -53,6 +53,7 @@ def toeplitz_labels(symbol, m, n, mode="full"):
     return labels.astype(str)
 
 
+@checked
 def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), highlight_cols=(),
                 cmap="RdBu_r", title=None, xlabel=None, ylabel=None, fontsize=None, colorbar=False,
                 ticks=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode
-from ._style import get_ax, text_color
+from ._style import checked, get_ax, text_color
 from .explain import show_grid
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_misclassified"]
@@ -27,6 +27,7 @@ def _series(history, metric):
     return epochs[:len(values)], values
 
 
+@checked
 def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=None):
     """Learning curves: one metric per epoch for one run or several runs side by side.
 
@@ -82,6 +83,7 @@ def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=
     return ax
 
 
+@checked
 def plot_confusion_matrix(cm, *, ax=None, normalize=False, class_names=None, title=None, annotate=True):
     """A confusion matrix as a heat map: rows are true classes, columns predictions.
 
@@ -143,6 +145,7 @@ def plot_confusion_matrix(cm, *, ax=None, normalize=False, class_names=None, tit
     return ax
 
 
+@checked
 def plot_misclassified(images, y_true, y_pred, *, n=16, ncols=8, ax=None, proba=None, title=None):
     """The first ``n`` images whose prediction is wrong, captioned ``true→predicted``.
 

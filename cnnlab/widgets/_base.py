@@ -32,7 +32,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "control"
 
 
-def _message(exc, change=None) -> str:
+def _message(exc, change=None, controls=()) -> str:
     """The text shown for an error: the exception's message, prefixed by the name of the
     control that was moved unless the message already names it; errors that are not a
     ValueError/TypeError (a bug or an overflow deep inside) also say their type."""
@@ -41,7 +41,8 @@ def _message(exc, change=None) -> str:
         text = f"{type(exc).__name__}: {text}"
     owner = change.get("owner") if isinstance(change, dict) else getattr(change, "owner", None)
     name = str(getattr(owner, "description", "") or "").strip()
-    if name and name.lower() not in text.lower():
+    named = [str(getattr(c, "description", "") or "").strip().lower() for c in controls]
+    if name and not any(n and n in text.lower() for n in [name.lower(), *named]):
         text = f"{name}: {text}"
     return text
 
@@ -194,7 +195,7 @@ class Explorer:
             head = self.header(self.result)
         except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
             self.result = None
-            self.error = _message(exc, change)
+            self.error = _message(exc, change, self.controls)
             self._drawn = False  # the figure may be half drawn: redraw from scratch next time
         self._render(png, head=None if self.error is not None else head)
         self.last_update_s = time.perf_counter() - start
@@ -227,7 +228,7 @@ class Explorer:
             self.update(change)
         except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
             self.result = None
-            self.error = _message(exc, change)
+            self.error = _message(exc, change, self.controls)
             self._drawn = False
             self._render(None)
 

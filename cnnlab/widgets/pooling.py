@@ -196,8 +196,7 @@ class PoolingExplorer(Explorer):
 
     def __init__(self, *, source="seed 4×4 feature map"):
         super().__init__()
-        if source not in _INPUTS:
-            raise ValueError(f"source must be one of {list(_INPUTS)}, got {source!r}")
+        _check_mode(source, tuple(_INPUTS), "source")
         self.source = widgets.Dropdown(options=list(_INPUTS), value=source, description="input", style=STYLE,
                                        layout=widgets.Layout(width="340px"))
         self.mode = widgets.ToggleButtons(options=[("max", "max"), ("average", "avg")], value="max",
