@@ -146,8 +146,7 @@ def _check_alloc(count, name: str, value=None, *, itemsize: int = 8) -> None:
     ...
     ValueError: n = 1000000000000 would need 1e+12 elements (8e+12 bytes); the limit is 134217728 elements
     """
-    count = int(count)
-    if count > MAX_ELEMENTS:
+    if not count <= MAX_ELEMENTS:  # also catches inf and NaN
         shown = name if value is None else f"{name} = {value}" if isinstance(value, str) else f"{name} = {value!r}"
         raise ValueError(f"{shown} would need {float(count):.3g} elements ({float(count) * itemsize:.3g} bytes); "
                          f"the limit is {MAX_ELEMENTS} elements")

@@ -102,7 +102,7 @@ def noisy_tone(duration=1.0, rate=DEFAULT_RATE, frequency=220.0, *, noise=0.5, a
     True
     """
     clean = tone(duration, rate, frequency, amplitude=amplitude)
-    noise = _check_real(noise, "noise", nonnegative=True)
+    noise = _check_real(noise, "noise", nonnegative=True, maximum=1e150)
     seed = _check_seed(seed)
     rng = np.random.default_rng(seed)
     return clean, clean + noise * rng.standard_normal(clean.shape)

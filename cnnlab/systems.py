@@ -152,9 +152,9 @@ def modulator(period=8):
 
     def f(x):
         # t / p, not 2π / p first: a tiny period must not overflow to inf (cos(inf) is NaN)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             phase = np.arange(len(x)) / p
-        phase = np.where(np.isfinite(phase), np.mod(phase, 1.0), 0.0)  # t / p past 1e308: whole turns
+            phase = np.where(np.isfinite(phase), np.mod(phase, 1.0), 0.0)  # t / p past 1e308: whole turns
         return x * np.cos(2 * np.pi * phase)
 
     return System(f, f"modulator(period={p:g})", "multiplies by a cosine that depends on time")

@@ -412,3 +412,74 @@ def hostile(valid):
     if valid is not None and not isinstance(valid, (str, bool)):
         out.append(True)
     return out
+
+
+# ---------------------------------------------------------------- explorer sessions
+HOSTILE_TEXT = ["", "   ", "abc", "1e999", "-1e999", "1e308", "nan", "inf", "1/0", "0/0", "1," * 3,
+                "99999999999999999999", "conv3/s99999999999999999999", "conv99999999999", "pool0",
+                "1 2 3 " * 400, "[1, 2]", "(1, 2, 3)", "1e-320", "-5", "0", "é∑", "1/3 1/3 1/3x"]
+EXTREME_NUMBERS = [0, -1, 1, 10**9, -(10**9), 1e308, -1e308, 1e-320, float("inf"), float("nan")]
+
+
+def is_explorer(fn) -> bool:
+    from cnnlab.widgets import Explorer, Quiz
+
+    return isinstance(fn, type) and (issubclass(fn, Explorer) or issubclass(fn, Quiz))
+
+
+def controls(ex):
+    """Every value-carrying control of an explorer (or a Quiz), boxes unpacked."""
+    import ipywidgets as w
+
+    roots = list(getattr(ex, "controls", []))
+    if not roots:  # a Quiz
+        roots = [c for c in vars(ex).values() if isinstance(c, w.Widget)]
+    if getattr(ex, "widget", None) is not None:
+        roots.append(ex.widget)
+    seen, out = set(), []
+    while roots:
+        node = roots.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, w.Box):
+            roots.extend(node.children)
+        elif isinstance(node, (w.ValueWidget, w.Button)) and not isinstance(node, (w.HTML, w.Label, w.Output,
+                                                                                      w.Audio, w.Image)):
+            out.append(node)
+    return out
+
+
+def moves(control):
+    """Hostile but type-correct values a student can give ``control`` (typing, dragging)."""
+    import ipywidgets as w
+
+    c = control
+    if isinstance(c, (w.Text, w.Textarea)):
+        return HOSTILE_TEXT
+    if isinstance(c, (w.Dropdown, w.RadioButtons, w.ToggleButtons, w.Select, w.SelectionSlider)):
+        values = [opt[1] if isinstance(opt, tuple) else opt for opt in c.options]
+        return values + values[:1]
+    if isinstance(c, (w.Checkbox, w.ToggleButton)):
+        return [True, False, True]
+    if isinstance(c, (w.IntSlider, w.BoundedIntText, w.Play, w.FloatSlider, w.FloatLogSlider, w.BoundedFloatText)):
+        return [c.min, c.max, c.min, c.max]
+    if isinstance(c, w.IntRangeSlider):
+        return [(c.min, c.max), (c.min, c.min)]
+    if isinstance(c, w.IntText):
+        return [0, -1, 10**9, -(10**9), 1]
+    if isinstance(c, w.FloatText):
+        return EXTREME_NUMBERS
+    if isinstance(c, w.Button):
+        return [None]
+    return []
+
+
+def move(control, value):
+    """Set ``control`` to ``value`` as the front end would (a Button is clicked)."""
+    import ipywidgets as w
+
+    if isinstance(control, w.Button):
+        control.click()
+    else:
+        control.value = value

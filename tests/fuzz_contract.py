@@ -40,10 +40,6 @@ import numpy as np  # noqa: E402
 import _contract_registry as R  # noqa: E402
 
 TIMEOUT_S = 10
-HOSTILE_TEXT = ["", "   ", "abc", "1e999", "-1e999", "1e308", "nan", "inf", "1/0", "0/0", "1," * 3,
-                "99999999999999999999", "conv3/s99999999999999999999", "conv99999999999", "pool0",
-                "1 2 3 " * 400, "[1, 2]", "(1, 2, 3)", "1e-320", "-5", "0", "é∑", "1/3 1/3 1/3x"]
-EXTREME_NUMBERS = [0, -1, 1, 10**9, -(10**9), 1e308, -1e308, 1e-320, float("inf"), float("nan")]
 
 
 class Hang(BaseException):
@@ -137,71 +133,23 @@ def _short(v):
     return s if len(s) < 50 else s[:47] + "..."
 
 
-def _controls(ex):
-    import ipywidgets as w
-    seen = []
-    for c in ex.controls:
-        stack = [c]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, w.Box):
-                stack.extend(node.children)
-            elif isinstance(node, w.ValueWidget) or hasattr(node, "value"):
-                seen.append(node)
-    return seen
-
-
 def fuzz_explorers(cases, verbose):
-    import ipywidgets as w
-    from cnnlab.widgets import Explorer
-
-    moves, escapes, details = 0, 0, []
+    n_moves, escapes, details = 0, 0, []
     per = set()
     for case in cases:
-        fn = case.fn
-        if not (isinstance(fn, type) and (issubclass(fn, Explorer) or fn.__name__ == "Quiz")):
+        if not R.is_explorer(case.fn):
             continue
         try:
             ex = case.call()
         except Exception as exc:  # noqa: BLE001
             details.append(f"{case.key}: VALID CONSTRUCTION FAILED {exc!r}")
             continue
-        controls = _controls(ex) if hasattr(ex, "controls") else []
-        if fn.__name__ == "Quiz":
-            controls = [c for c in vars(ex).values() if isinstance(c, (w.Text, w.Textarea, w.Dropdown,
-                                                                         w.RadioButtons, w.Button))]
-        for c in controls:
-            if isinstance(c, (w.Text, w.Textarea)):
-                values = HOSTILE_TEXT
-            elif isinstance(c, (w.Dropdown, w.RadioButtons, w.ToggleButtons, w.SelectionSlider)):
-                values = [opt[1] if isinstance(opt, tuple) else opt for opt in c.options]
-                values = [c.value] if not values else values
-                values = [v for v in values]
-                values = values + values[:1]
-            elif isinstance(c, (w.Checkbox, w.ToggleButton)):
-                values = [True, False, True]
-            elif isinstance(c, (w.IntSlider, w.IntText, w.BoundedIntText, w.Play, w.IntRangeSlider)):
-                lo, hi = getattr(c, "min", -(10**6)), getattr(c, "max", 10**6)
-                values = [lo, hi, lo] if isinstance(c, (w.IntSlider, w.BoundedIntText, w.Play)) else \
-                    [0, -1, 10**9, 2**70, -(2**70), 1]
-                if isinstance(c, w.IntRangeSlider):
-                    values = [(c.min, c.max), (c.min, c.min)]
-            elif isinstance(c, (w.FloatSlider, w.FloatLogSlider, w.BoundedFloatText)):
-                values = [c.min, c.max, c.min]
-            elif isinstance(c, w.FloatText):
-                values = EXTREME_NUMBERS
-            elif isinstance(c, w.Button):
-                values = [None]
-            else:
-                continue
-            for v in values:
-                moves += 1
+        for c in R.controls(ex):
+            for v in R.moves(c):
+                n_moves += 1
                 signal.alarm(TIMEOUT_S)
                 try:
-                    if isinstance(c, w.Button):
-                        c.click()
-                    else:
-                        c.value = v
+                    R.move(c, v)
                 except Hang:
                     escapes += 1
                     details.append(f"hang     {case.key} {getattr(c, 'description', '?')}={_short(v)}")
@@ -212,11 +160,11 @@ def fuzz_explorers(cases, verbose):
                                    f"={_short(v)}: {type(exc).__name__}: {str(exc)[:120]}")
                 finally:
                     signal.alarm(0)
-                if fn.__name__ != "Quiz" and hasattr(ex, "result") and ex.error is None:
-                    if not result_finite(getattr(ex.result, "response", None)):
-                        escapes += 1
-                        details.append(f"nan      {case.key} {getattr(c, 'description', '?')}={_short(v)}")
-    return moves, escapes, per, details
+                result = getattr(ex, "result", None)
+                if getattr(ex, "error", None) is None and not result_finite(getattr(result, "response", None)):
+                    escapes += 1
+                    details.append(f"nan      {case.key} {getattr(c, 'description', '?')}={_short(v)}")
+    return n_moves, escapes, per, details
 
 
 def main():

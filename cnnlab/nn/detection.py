@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .._validate import _as_array, _check_int
+from .explain import _input_errors
 from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 from .localization import LocalisationData, box_iou, decode_localisation
 
@@ -74,6 +75,7 @@ class Detections(NamedTuple):
     windows: int           #: how many windows were looked at
 
 
+@_input_errors("scene")
 def sliding_window_detect(model, scene, *, window, stride, threshold=0.5, iou_threshold=0.3) -> Detections:
     """Detect objects in a scene by running a localisation model on sliding windows.
 

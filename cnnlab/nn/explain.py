@@ -15,6 +15,7 @@ converted); nothing here changes a model's weights, gradients or train/eval mode
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 from typing import Iterator
 
@@ -99,6 +100,21 @@ def _as_tensor(x, name, *, last=None, finite=True) -> torch.Tensor:
     if last is not None and (t.ndim == 0 or t.shape[-1] != last):
         raise ValueError(f"{name} must have shape (..., {last}), got {tuple(t.shape)}")
     return t
+
+
+def _input_errors(name):
+    """Decorator: a RuntimeError from torch while the model runs on the argument ``name``
+    (a shape the layers cannot take, a size too big to allocate) becomes a ValueError
+    naming that argument, as the contract of :mod:`cnnlab._validate` asks."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except RuntimeError as exc:
+                raise ValueError(f"{name} does not fit the model: {exc}") from exc
+        return wrapper
+    return decorate
 
 
 def _check_clip(clip):
@@ -268,6 +284,7 @@ def record_activations(model, layers=None, *, detach=True) -> Iterator[dict]:
             handle.remove()
 
 
+@_input_errors("x")
 def activations(model, x, layers=None) -> dict:
     """Outputs of ``layers`` (default: every leaf layer) for images ``x``, in eval mode.
 
@@ -292,6 +309,7 @@ def activations(model, x, layers=None) -> dict:
     return dict(acts)
 
 
+@_input_errors("x")
 def layer_features(model, x, layer, *, batch_size=500) -> torch.Tensor:
     """One layer's output for each image, flattened: the "FC7 feature vector" of seed 001.
 

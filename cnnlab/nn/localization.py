@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validate import MAX_CHANNELS, _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_seed, _check_size, _is_int
+from .._validate import MAX_CHANNELS, _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_seed, _check_size, _check_trials, _is_int
+from .explain import _input_errors
 from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 
 __all__ = [
@@ -128,6 +129,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
             raise ValueError(f"classes: no image has label {c}")
     n = _check_int(n, "n", minimum=1)
     canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
+    _check_alloc(n * canvas * canvas, "n", n, itemsize=4)
     if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
         raise TypeError(f"size_range must be a (min, max) pair, got {size_range!r}")
     lo, hi = (_check_int(v, "size_range", minimum=4) for v in size_range)
@@ -381,6 +383,7 @@ class LocalisationScores(NamedTuple):
     loss: float               #: mean :func:`localisation_loss`
 
 
+@_input_errors("images")
 def evaluate_localisation(model, images, targets, *, threshold=0.5, batch_size=500) -> LocalisationScores:
     """Score a localisation model on canvases with known targets (eval mode, no gradients).
 
@@ -434,6 +437,7 @@ def _pair(data, name):
     raise TypeError(f"{name} must be LocalisationData or an (images, targets) pair, got {type(data).__name__}")
 
 
+@_input_errors("train (or val)")
 def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64, seed=0) -> LocalisationHistory:
     """Train a localisation model with Adam on :func:`localisation_loss`.
 
@@ -464,7 +468,7 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
     """
     _check_model(model)
     x, y = _pair(train, "train")
-    epochs = _check_int(epochs, "epochs", minimum=1)
+    epochs = _check_trials(epochs, "epochs")
     lr = _check_real(lr, "lr", positive=True)
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     seed = _check_seed(seed)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .._validate import _check_int
+from .explain import _input_errors
 from .explain import (
     _POINTWISE, _as_images, _check_model, _check_real, _device, _eval_mode, _forward_until, _leaf_layers,
     _resolve_layer,
@@ -67,6 +68,7 @@ def _geometry(module):
     return None
 
 
+@_input_errors("input_shape")
 def layer_receptive_field(model, layer, input_shape) -> LayerReceptiveField:
     """Receptive field of a layer's units, traced through the layers that run before it.
 
@@ -158,6 +160,7 @@ class Patches(NamedTuple):
     field: LayerReceptiveField
 
 
+@_input_errors("x")
 def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fill=None) -> Patches:
     """The image patches that excite one channel of a layer most (seed 002).
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from .._validate import MAX_CHANNELS, _check_alloc, _check_int, _check_seed, _check_trials
+from .explain import _input_errors
 from .explain import (
     _as_images, _check_classes, _check_clip, _check_model, _check_real, _device, _eval_mode,
     _forward_until, _resolve_layer, _targets,
@@ -81,6 +82,7 @@ def _jitter(x, jitter, gen):
     return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
 
 
+@_input_errors("shape (or init)")
 def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(1, 28, 28),
                         steps=200, lr=0.05, l2=0.03, jitter=2, blur_every=4, blur_sigma=1.0,
                         clip=(0.0, 1.0), init=None, seed=0) -> Synthesis:
@@ -192,6 +194,7 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
     return Synthesis(x.detach(), history)
 
 
+@_input_errors("x")
 def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter=0,
               clip=(0.0, 1.0), seed=0) -> Synthesis:
     """DeepDream (seed 002): amplify whatever a layer already sees in an image.

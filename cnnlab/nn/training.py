@@ -19,7 +19,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_trials
+from .._validate import (
+    _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_trials,
+)
+from .explain import _input_errors
 
 __all__ = [
     "Evaluation",
@@ -230,6 +233,7 @@ def _check_model(model):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
+@_input_errors("train (or val)")
 def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimizer="adam",
         loss="cross_entropy", weight_decay=0.0, device=None, seed=0, shuffle=True, progress=True,
         desc=None, channels_last=None) -> History:
@@ -288,7 +292,7 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     seed = _check_seed(seed)
     _check_real(lr, "lr", positive=True)
-    _check_real(weight_decay, "weight_decay", nonnegative=True)
+    weight_decay = _check_real(weight_decay, "weight_decay", nonnegative=True, maximum=1e30)
     shuffle = _check_bool(shuffle, "shuffle")
     progress = _check_bool(progress, "progress")
     if desc is not None and not isinstance(desc, str):
@@ -394,6 +398,7 @@ def _model_device(model) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
+@_input_errors("data")
 def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy") -> Evaluation:
     """Mean loss and accuracy of ``model`` on ``data`` (eval mode, no gradients).
 
@@ -426,6 +431,7 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
     return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss), not callable(loss))
 
 
+@_input_errors("images")
 def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     """Softmax class probabilities, shape (N, classes), as a float32 numpy array.
 

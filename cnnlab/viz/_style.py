@@ -19,7 +19,14 @@ def fmt(value, *, max_denominator=12, digits=3) -> str:
     >>> fmt(2.0), fmt(5 / 3), fmt(-0.5), fmt(0.123456)
     ('2', '5/3', '−1/2', '0.123')
     """
-    v = float(value)
+    from .._validate import _check_int
+
+    max_denominator = _check_int(max_denominator, "max_denominator", minimum=1)
+    digits = _check_int(digits, "digits", minimum=1, maximum=17)
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"value must be a real number, got {value!r:.80}") from exc
     if not np.isfinite(v):
         return str(v)
     if abs(v - round(v)) < 1e-9:

@@ -226,6 +226,8 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False):
     """
     import matplotlib
 
+    if cmap is None:
+        raise TypeError("cmap must be a colormap name such as 'jet', got None")
     img, hm = _image_and_heat(image, heat, alpha)
     span = img.max() - img.min()
     grey = (img - img.min()) / (span if span > 0 else 1.0)

@@ -93,7 +93,7 @@ def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, col
     """
     x = _as_array(x, "x", ndim=1).astype(np.float64)
     rate = _check_int(rate, "rate", minimum=1)
-    i0 = max(0, int(round(min(start * rate, x.size))))   # min: a huge start is past the end, not an overflow
+    i0 = max(0, int(round(max(0.0, min(start * rate, x.size)))))   # min: a huge start is past the end, not an overflow
     i1 = x.size if duration is None else min(x.size, i0 + int(round(max(-1.0, min(duration * rate, x.size)))))
     if i0 >= i1:
         raise ValueError(f"the window start={start} s, duration={duration} s holds no sample of a "

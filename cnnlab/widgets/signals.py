@@ -229,6 +229,9 @@ class FlipShiftAddExplorer(Explorer):
 
     def __init__(self, x="1 2 3 1 2 3 1 2 3", h="1/3 1/3 1/3"):
         super().__init__()
+        for name, text in (("x", x), ("h", h)):
+            if not isinstance(text, str):
+                raise TypeError(f"{name} must be a str of numbers such as '1 2 3', got {text!r}")
         self.x_text = widgets.Text(value=x, description="signal x", style=STYLE, continuous_update=False,
                                    layout=widgets.Layout(width="420px"))
         self.h_text = widgets.Text(value=h, description="kernel h", style=STYLE, continuous_update=False,
