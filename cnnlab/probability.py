@@ -171,9 +171,15 @@ def uniform_pmf(values):
     >>> {v: str(pr) for v, pr in uniform_pmf(range(1, 4)).items()}
     {1: '1/3', 2: '1/3', 3: '1/3'}
     """
-    values = list(values)
+    try:
+        values = list(values)
+    except TypeError:
+        raise TypeError(f"values must be an iterable of ints, got {values!r}") from None
     if not values:
         raise ValueError("values must contain at least one value, got none")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise TypeError(f"values must be ints, got {v!r}")
     if len(set(values)) != len(values):
         raise ValueError(f"values must be distinct, got {values!r}")
     for v in values:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._validate import _as_array, _check_int
+from .._validate import _as_array, _check_alloc, _check_int
 from .explain import _input_errors
 from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 from .localization import LocalisationData, box_iou, decode_localisation
@@ -157,14 +157,17 @@ def tile_canvases(data, indices, ncols):
     """
     if not isinstance(data, LocalisationData):
         raise TypeError(f"data must be LocalisationData, got {type(data).__name__}")
+    if isinstance(indices, (bool, np.bool_)) or getattr(indices, "dtype", None) == bool:
+        raise TypeError(f"indices must be canvas numbers (ints), got {indices!r}")
     idx = _as_array(indices, "indices", ndim=(0, 1), allow_empty=True).reshape(-1)
     if idx.size == 0:
         raise ValueError("indices must name at least one canvas")
     if idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= len(data.images):
         raise ValueError(f"indices must be canvas numbers in [0, {len(data.images) - 1}], got {indices!r}")
-    ncols = _check_int(ncols, "ncols", minimum=1, maximum=idx.size)
+    ncols = _check_int(ncols, "ncols", minimum=1)
     rows = -(-idx.size // ncols)
     S = data.images.shape[-1]
+    _check_alloc(rows * S * ncols * S, "ncols", ncols, itemsize=4)
     scene = torch.zeros(1, rows * S, ncols * S)
     boxes, classes = [], []
     for k, i in enumerate(idx.tolist()):

@@ -263,7 +263,10 @@ def record_activations(model, layers=None, *, detach=True) -> Iterator[dict]:
         items = layers if isinstance(layers, (list, tuple)) else [layers]
         if not items:
             raise ValueError("layers must name at least one layer, got an empty list")
-        chosen = [_resolve_layer(model, item) for item in items]
+        try:
+            chosen = [_resolve_layer(model, item) for item in items]
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"layers: {exc}") from exc
     store: dict = {}
     handles = []
 

@@ -133,7 +133,10 @@ class _Batches:
             self.loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=shuffle,
                                                       generator=generator)
         elif isinstance(data, (tuple, list)) and len(data) == 2:
-            x, y = to_tensors(*data)
+            try:
+                x, y = to_tensors(*data)
+            except (TypeError, ValueError) as exc:  # name the argument: train, val or data
+                raise type(exc)(f"{name}: {exc}") from exc
             self.x, self.y = x.to(device), y.to(device)
         else:
             raise TypeError(f"{name} must be an (images, labels) pair, a torch Dataset or a DataLoader, "
@@ -447,6 +450,8 @@ def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
     x = to_tensors(images)
+    if len(x) == 0:
+        raise ValueError(f"images must hold at least one image, got shape {tuple(x.shape)}")
     was_training = model.training
     model.eval()
     out = []

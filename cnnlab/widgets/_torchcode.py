@@ -47,6 +47,7 @@ def torch_code(geom, padding_mode="symmetric"):
     >>> print(torch_code(g, "asymmetric").splitlines()[-2])
     x = F.pad(x, (0, 1))  # torch pads symmetrically; uneven padding goes through F.pad
     """
+    _check_geom(geom)
     nd = geom.ndim
     fn = f"conv{nd}d"
     lines = ["import torch", "import torch.nn.functional as F", ""]

@@ -69,7 +69,7 @@ def parse_layers(text):
         raise TypeError(f"text (the layers) must be a string like 'conv3 pool2', got {type(text).__name__}")
     tokens = [t for t in re.split(r"[\s,]+", text.strip().lower()) if t]
     if not tokens:
-        raise ValueError("layers must list at least one layer, e.g. 'conv3 conv3 pool2'")
+        raise ValueError("layers must list at least one layer, e.g. 'conv3 conv3 pool2' (the text is empty)")
     layers = []
     for token in tokens:
         m = _TOKEN.match(token)

@@ -177,7 +177,7 @@ def parse_numbers(text, name="x"):
         raise TypeError(f"text ({name}) must be a str of numbers such as '1 2 3', got {text!r}")
     tokens = [t for t in re.split(r"[\s,;\[\]]+", text.strip()) if t]
     if not tokens:
-        raise ValueError(f"{name}: type some numbers, e.g. 1 2 3 (got nothing)")
+        raise ValueError(f"{name}: type some numbers, e.g. 1 2 3 (got nothing: the text is empty)")
     values = []
     for tok in tokens:
         try:
