@@ -62,7 +62,7 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
     channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
     side = _check_size(input_size, "input_size", maximum=2**14)
     if not config or any(c != "M" and not (_is_int(c) and 0 < c <= MAX_CHANNELS) for c in config):
-        raise ValueError(f"config must be a non-empty list of 'M' and ints in [1, {MAX_CHANNELS}], got {config!r}")
+        raise ValueError(f"config must be a non-empty list of positive ints and 'M' (ints at most {MAX_CHANNELS}), got {config!r}")
     names, layers = [], []
     block, conv = 1, 1
     for item in config:

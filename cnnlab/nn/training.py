@@ -294,8 +294,11 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     epochs = _check_trials(epochs, "epochs")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     seed = _check_seed(seed)
-    _check_real(lr, "lr", positive=True)
-    weight_decay = _check_real(weight_decay, "weight_decay", nonnegative=True, maximum=1e30)
+    if _check_real(lr, "lr") <= 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    weight_decay = _check_real(weight_decay, "weight_decay", maximum=1e30)
+    if weight_decay < 0:
+        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
     shuffle = _check_bool(shuffle, "shuffle")
     progress = _check_bool(progress, "progress")
     if desc is not None and not isinstance(desc, str):
