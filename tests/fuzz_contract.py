@@ -10,6 +10,7 @@ sizes, bool for int, unknown strings, wrong shapes). Each outcome is counted as:
 * ``ok``        — returned (a hostile value that happens to be valid);
 * ``named``     — ValueError/TypeError whose message names the parameter or shows the value;
 * ``unnamed``   — ValueError/TypeError naming neither;
+* ``io``        — OSError for a ``path`` argument naming a missing file (documented);
 * ``other``     — any other exception type;
 * ``nan``       — returned NaN/inf although the valid call and the hostile value are finite;
 * ``blowup``    — MemoryError (the address space is capped at 6 GiB);
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import io
 import math
 import os
 import pathlib
@@ -86,7 +89,8 @@ def result_finite(res):
 def classify(case, name, value, base_finite):
     signal.alarm(TIMEOUT_S)
     try:
-        res = case.call_with(name, value)
+        with contextlib.redirect_stdout(io.StringIO()):  # try_function's report, progress text
+            res = case.call_with(name, value)
         signal.alarm(0)
     except Hang:
         return "hang", "timeout"
@@ -97,6 +101,9 @@ def classify(case, name, value, base_finite):
         signal.alarm(0)
         msg = str(exc)
         return ("named" if names(msg, name, value) else "unnamed"), f"{type(exc).__name__}: {msg[:160]}"
+    except OSError as exc:  # a file that is not there: documented for the path arguments
+        signal.alarm(0)
+        return ("io" if name == "path" else "other"), f"{type(exc).__name__}: {str(exc)[:160]}"
     except Exception as exc:  # noqa: BLE001 - counting them is the point
         signal.alarm(0)
         return "other", f"{type(exc).__name__}: {str(exc)[:160]}"
@@ -112,7 +119,8 @@ def fuzz_calls(cases, verbose):
     details = []
     for case in cases:
         try:
-            base = case.call()
+            with contextlib.redirect_stdout(io.StringIO()):
+                base = case.call()
         except Exception as exc:  # noqa: BLE001
             counts["broken valid call"] += 1
             details.append(f"{case.key}: VALID CALL FAILED {type(exc).__name__}: {exc}")
@@ -186,7 +194,7 @@ def main():
     total = sum(counts.values())
     print(f"callables: {len(cases)}, corrupted calls: {total}")
     print(f"{'outcome':<20}{'calls':>8}{'callables':>11}")
-    for outcome in ("ok", "named", "unnamed", "other", "nan", "blowup", "hang", "broken valid call"):
+    for outcome in ("ok", "named", "io", "unnamed", "other", "nan", "blowup", "hang", "broken valid call"):
         print(f"{outcome:<20}{counts[outcome]:>8}{len(per[outcome]):>11}")
     print(f"explorer moves: {moves}, escapes: {escapes} ({len(eper)} explorers)")
 

@@ -212,6 +212,8 @@ def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=None,
     mirrors = MNIST_MIRRORS if mirrors is None else mirrors
     if isinstance(splits, str):
         splits = (splits,)
+    if not isinstance(splits, (list, tuple)):
+        raise TypeError(f"splits must be 'train', 'test' or a sequence of them, got {splits!r}")
     for split in splits:
         _check_mode(split, tuple(_PREFIX), "splits")
     if isinstance(mirrors, str) or not mirrors:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import math
 import time
 
 import numpy as np
@@ -126,7 +127,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     pools = [np.flatnonzero(labs == c) for c in classes]
     for c, pool in zip(classes, pools):
         if pool.size == 0:
-            raise ValueError(f"classes: no image has label {c}")
+            raise ValueError(f"classes: no image has label {c} (labels hold {np.unique(labs)[:10].tolist()})")
     n = _check_int(n, "n", minimum=1)
     canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
     _check_alloc(n * canvas * canvas, "n", n, itemsize=4)
@@ -400,6 +401,8 @@ def evaluate_localisation(model, images, targets, *, threshold=0.5, batch_size=5
     _check_model(model)
     x = _as_images(images, "images", model=model)
     y = _as_targets(targets, "targets")
+    if not ((y[:, 0] == 0) | (y[:, 0] == 1)).all():
+        raise ValueError(f"targets[:, 0] (p_c) must be 0 or 1, got {y[:, 0].tolist()[:8]}")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"targets must have one row per image ({x.shape[0]}), got {y.shape[0]}")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
@@ -491,6 +494,9 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(idx)
+            if not math.isfinite(total):
+                raise ValueError(f"training diverged (the loss is NaN or infinite): lr = {lr} is too large, "
+                                 "or the model's weights are no longer finite")
             history.loss.append(total / x.shape[0])
             if val is not None:
                 history.val.append(evaluate_localisation(model, *val))

@@ -183,8 +183,14 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
             x.grad = g
             opt.step()
             with torch.no_grad():
+                if not torch.isfinite(x).all():
+                    raise ValueError(f"the image overflowed to NaN or infinity at step {step + 1}: lr = {lr}, "
+                                     f"l2 = {l2} are too large for this model")
                 if blur_every and blur_sigma and (step + 1) % blur_every == 0:
-                    x.copy_(gaussian_blur(x, blur_sigma))
+                    try:
+                        x.copy_(gaussian_blur(x, blur_sigma))
+                    except ValueError as exc:
+                        raise ValueError(f"blur_sigma: {exc}") from exc
                 if clip is not None:
                     x.clamp_(*clip)
                 if not torch.isfinite(x).all():

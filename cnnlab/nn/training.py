@@ -515,5 +515,5 @@ def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
     k = _check_int(num_classes, "num_classes", minimum=1)
     _check_alloc(k * k, "num_classes", k)
     if t.size and max(t.max(), p.max()) >= k:
-        raise ValueError(f"labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
+        raise ValueError(f"y_true and y_pred labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)

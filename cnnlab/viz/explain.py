@@ -293,11 +293,14 @@ def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=No
     img = img[0] if img.ndim == 3 and img.shape[0] == 1 else img
     if img.ndim != 2:
         raise ValueError(f"image must be (H, W) or (1, H, W), got shape {img.shape}")
-    b = _np(boxes, "boxes", ndim=(1, 2), allow_empty=True).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
+    b = _np(boxes, "boxes", ndim=(1, 2), allow_empty=True)
+    if b.size % 4 or b.ndim == 2 and b.size and b.shape[1] != 4:
+        raise ValueError(f"boxes must be (N, 4) rows of (x, y, h, w), got shape {b.shape}")
+    b = b.reshape(-1, 4)
     n = len(b)
     for name, seq in (("labels", labels), ("colors", colors), ("linestyles", linestyles)):
         if seq is not None and len(seq) != n:
-            raise ValueError(f"{name} must have one entry per box ({n}), got {len(seq)}")
+            raise ValueError(f"{name} must have one entry per box (boxes has {n}), got {len(seq)}")
     H, W = img.shape
     ax = get_ax(ax, figsize=(3, 3))
     ax.imshow(img, cmap="gray", interpolation="nearest", vmin=0, vmax=max(1.0, float(img.max())))

@@ -221,6 +221,11 @@ def plot_pmf(pmf, *, ax=None, label=None, color=OUTPUT, exact=None, title=None, 
         raise TypeError(f"pmf must be a mapping {{value: probability}}, got {type(pmf).__name__}")
     if not pmf:
         raise ValueError("pmf must not be empty")
+    for v, pr in pmf.items():
+        for what, num in (("values", v), ("probabilities", pr)):
+            if isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, float, np.integer, np.floating)) \
+                    and not hasattr(num, "denominator"):
+                raise TypeError(f"pmf {what} must be numbers, got {num!r}")
     items = sorted(pmf.items())
     values = np.array([float(v) for v, _ in items])
     probs = [p for _, p in items]

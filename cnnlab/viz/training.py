@@ -54,6 +54,8 @@ def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=
     >>> [line.get_label() for line in ax.lines], ax.lines[1].get_ydata().tolist()
     (['model1 val_accuracy', 'model2 val_accuracy'], [0.6, 0.9])
     """
+    if not isinstance(metric, (str, tuple, list)):
+        raise TypeError(f"metric must be one of {', '.join(map(repr, _METRICS))} or a tuple of them, got {metric!r}")
     metrics = (metric,) if isinstance(metric, str) else tuple(metric)
     if not metrics:
         raise ValueError("metric must name at least one of " + ", ".join(map(repr, _METRICS)))

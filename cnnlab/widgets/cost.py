@@ -82,7 +82,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     size = _check_int(size, "size", minimum=1)
     c_in = _check_int(c_in, "c_in", minimum=1)
     c_out = _check_int(c_out, "c_out", minimum=1)
-    k = _check_int(kernel_size, "kernel_size", minimum=1)
+    k = _check_int(kernel_size, "kernel_size", minimum=1, maximum=2**20)
     stride = _check_int(stride, "stride", minimum=1)
     bias = _check_bool(bias, "bias")
     if isinstance(padding, str):

@@ -39,7 +39,10 @@ def _prepare(model, images, labels):
     with torch.no_grad():
         from ..nn.explain import _eval_mode
         with _eval_mode(model):
-            out = model(x[:1])
+            try:
+                out = model(x[:1])
+            except RuntimeError as exc:  # a shape the layers cannot take
+                raise ValueError(f"images of shape {tuple(x.shape)} do not fit the model: {exc}") from exc
     if out.ndim != 2:
         raise ValueError(f"model must return (N, classes) scores, got shape {tuple(out.shape)}")
     return x, labels, int(out.shape[1])
