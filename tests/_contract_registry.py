@@ -12,7 +12,8 @@ In :func:`build`, add ONE line with a small, fast, valid call::
 
 Arguments given there are the ones the fuzzers corrupt; parameters left at their
 defaults are corrupted too (keyword-only ones by name). List callbacks and arguments that
-are not data in ``fixed=`` (``fixed=("progress",)``). Result records (dataclasses and NamedTuples,
+are not data in ``fixed=`` (``fixed=("progress",)``); pass ``fresh=lambda: (args...)`` when
+the call changes its arguments (training a model) so that every call starts afresh. Result records (dataclasses and NamedTuples,
 with no validation of their own) need no entry: :func:`public_callables` skips them.
 ``test_every_public_callable_is_registered`` fails, naming the missing key, until the
 entry exists.
@@ -42,6 +43,7 @@ class Case:
     kwargs: dict
     fixed: tuple = ()
     slow: bool = False
+    fresh: object = None   # () -> args: rebuilt for every call (a model that training changes)
     key: str = field(init=False)
 
     def __post_init__(self):
@@ -65,12 +67,15 @@ class Case:
     def call_with(self, name, value):
         """Call with parameter ``name`` replaced by ``value`` (by keyword when possible)."""
         sig = self.signature()
-        b = sig.bind(*self.args, **_fresh(self.kwargs))
+        b = sig.bind(*self._args(), **_fresh(self.kwargs))
         b.arguments[name] = value
         return self.fn(*b.args, **b.kwargs)
 
     def call(self):
-        return self.fn(*self.args, **_fresh(self.kwargs))
+        return self.fn(*self._args(), **_fresh(self.kwargs))
+
+    def _args(self):
+        return self.args if self.fresh is None else self.fresh()
 
 
 def _fresh(kwargs):
@@ -141,8 +146,8 @@ def build() -> dict:
 
     reg = {}
 
-    def add(fn, *args, fixed=(), slow=False, **kwargs):
-        c = Case(fn, args, kwargs, fixed=fixed, slow=slow)
+    def add(fn, *args, fixed=(), slow=False, fresh=None, **kwargs):
+        c = Case(fn, args, kwargs, fixed=fixed, slow=slow, fresh=fresh)
         reg[c.key] = c
 
     torch.manual_seed(0)
@@ -283,8 +288,8 @@ def build() -> dict:
     add(cnn.confusion_matrix, [0, 1, 2], [0, 2, 2], 3)
     add(cnn.default_device)
     add(cnn.evaluate, net, (xs, ys), batch_size=2, device="cpu", loss="cross_entropy")
-    add(cnn.fit, cnn.model2(), (xs, ys), (xs, ys), epochs=1, lr=0.005, batch_size=2, optimizer="adam",
-        loss="cross_entropy", weight_decay=0.0, device="cpu", seed=0, shuffle=True, progress=False,
+    add(cnn.fit, cnn.model2(), (xs, ys), (xs, ys), fresh=lambda: (cnn.model2(), (xs, ys), (xs, ys)),
+        epochs=1, lr=0.005, batch_size=2, optimizer="adam", loss="cross_entropy", weight_decay=0.0, device="cpu", seed=0, shuffle=True, progress=False,
         fixed=("desc", "channels_last"))
     add(cnn.predict, net, xs, batch_size=2, device="cpu")
     add(cnn.predict_proba, net, xs, batch_size=2, device="cpu")
@@ -320,7 +325,9 @@ def build() -> dict:
     add(cnn.localisation_net, 32, width=4)
     add(cnn.make_localisation_data, digits, [3, 7, 3, 7], (3, 7), 4, canvas=32, size_range=(16, 28),
         p_empty=0.25, seed=0)
-    add(cnn.fit_localisation, cnn.localisation_net(32, width=4), (loc_x, loc_y), (loc_x, loc_y), epochs=1, lr=0.004, batch_size=2, seed=0)
+    add(cnn.fit_localisation, cnn.localisation_net(32, width=4), (loc_x, loc_y), (loc_x, loc_y),
+        fresh=lambda: (cnn.localisation_net(32, width=4), (loc_x, loc_y), (loc_x, loc_y)),
+        epochs=1, lr=0.004, batch_size=2, seed=0)
     scene_net = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3), torch.nn.Flatten(), torch.nn.LazyLinear(7),
                                     cnn.LocalisationHead())
     scene_net(torch.rand(1, 1, 8, 8))
