@@ -416,6 +416,10 @@ def hostile(valid):
         out += [{}, {0: NAN}, {0: 0.5, 10**12: 0.5}, {"a": 1.0}, [1, 2]]
     elif callable(valid):
         out += [5, (lambda *a, **k: None), (lambda *a, **k: "abc")]
+    elif valid is None:
+        out += [5, -1, 2.5, NAN, 1e308, np.eye(2), ["a"], (1, 2)]
+    if isinstance(valid, np.ndarray) and valid.size:
+        out += [valid.astype(complex), valid.astype(bool), np.zeros(valid.shape + (1, 1))]
     if valid is not None and not isinstance(valid, (str, bool)):
         out.append(True)
     return out

@@ -211,7 +211,7 @@ def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fil
     if k > x.shape[0]:
         raise ValueError(f"k must be at most the number of images ({x.shape[0]}), got {k}")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    fill = float(x.min()) if fill is None else _check_real(fill, "fill")
+    fill = float(x.min()) if fill is None else _check_real(fill, "fill", minimum=-1e30, maximum=1e30)
     best, where = [], []
     with _eval_mode(model), torch.no_grad():
         for s in range(0, x.shape[0], batch_size):

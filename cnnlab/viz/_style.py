@@ -70,7 +70,7 @@ def text_color(rgba) -> str:
 _FONT_SIZES = ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "larger", "smaller")
 _TEXT = ("title", "label", "xlabel", "ylabel", "kernel_symbol")
 _FLAGS = ("colorbar", "signed", "ticks", "gray")
-_OPTIONAL_FLAGS = ("annotate", "stem")
+_OPTIONAL_FLAGS = ("annotate", "stem", "exact")
 _REALS = ("vmin", "vmax", "target", "chance", "start", "duration", "offset_db")
 
 
@@ -141,6 +141,16 @@ def check_style(**kwargs):
             if value is not None and (isinstance(value, (str, bytes)) or
                                       not isinstance(value, (list, tuple, np.ndarray))):
                 raise TypeError(f"{name} must be a list or None, got {value!r}")
+            if name == "colors" and value is not None:
+                for c in value:
+                    if c is not None and not is_color_like(c):
+                        raise ValueError(f"colors must hold matplotlib colours such as 'red', got {c!r}")
+            if name == "linestyles" and value is not None:
+                for ls in value:
+                    if ls is not None and not isinstance(ls, tuple) and ls not in ("-", "--", "-.", ":", "solid",
+                                                                                "dashed", "dashdot", "dotted",
+                                                     "None", "none", " ", ""):
+                        raise ValueError(f"linestyles must hold matplotlib line styles such as '--', got {ls!r}")
 
 
 def checked(fn):

@@ -67,6 +67,8 @@ def show_image(img, *, ax=None, title=None, cmap="gray", vmin=None, vmax=None, c
     ((3, 3), 'eye')
     """
     img = _as_array(img, "img", ndim=(2, 3))
+    if img.dtype.kind == "c":
+        raise TypeError(f"img must be real, got dtype {img.dtype}")
     if img.ndim == 3 and img.shape[2] not in (3, 4):
         raise ValueError(f"img must be (H, W), (H, W, 3) or (H, W, 4), got shape {img.shape}")
     ax = get_ax(ax, figsize=(4, 4))

@@ -189,6 +189,8 @@ def plot_misclassified(images, y_true, y_pred, *, n=16, ncols=8, ax=None, proba=
     labels = [f"{t[i]}→{p[i]}" for i in wrong]
     if proba is not None:
         pr = _as_array(proba, "proba", ndim=2)
+        if pr.shape[0] != len(t) or pr.shape[1] <= int(p.max()):
+            raise ValueError(f"proba must have shape (N, classes) = ({len(t)}, > {int(p.max())}), got {pr.shape}")
         labels = [f"{lab} {pr[i, p[i]]:.0%}" for lab, i in zip(labels, wrong)]
     show_grid(imgs[wrong], ncols=min(_check_int(ncols, "ncols", minimum=1), len(wrong)), labels=labels,
               normalize="all", ax=ax, title=title or f"{int((t != p).sum())} misclassified of {len(t)}",
