@@ -71,6 +71,7 @@ _FONT_SIZES = ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx
 _TEXT = ("title", "label", "xlabel", "ylabel", "kernel_symbol")
 _FLAGS = ("colorbar", "signed", "ticks", "gray")
 _OPTIONAL_FLAGS = ("annotate", "stem", "exact")
+_LINESTYLES = ("-", "--", "-.", ":", "solid", "dashed", "dashdot", "dotted", "None", "none", " ", "")
 _REALS = ("vmin", "vmax", "target", "chance", "start", "duration", "offset_db")
 
 
@@ -147,9 +148,7 @@ def check_style(**kwargs):
                         raise ValueError(f"colors must hold matplotlib colours such as 'red', got {c!r}")
             if name == "linestyles" and value is not None:
                 for ls in value:
-                    if ls is not None and not isinstance(ls, tuple) and ls not in ("-", "--", "-.", ":", "solid",
-                                                                                "dashed", "dashdot", "dotted",
-                                                     "None", "none", " ", ""):
+                    if not (ls is None or isinstance(ls, tuple) or isinstance(ls, str) and ls in _LINESTYLES):
                         raise ValueError(f"linestyles must hold matplotlib line styles such as '--', got {ls!r}")
 
 
