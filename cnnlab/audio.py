@@ -12,7 +12,9 @@ import wave
 
 import numpy as np
 
-from ._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_size
+from ._validate import (
+    _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_size,
+)
 from .signal import convolve
 
 __all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]

@@ -13,8 +13,8 @@ In :func:`build`, add ONE line with a small, fast, valid call::
 Arguments given there are the ones the fuzzers corrupt; parameters left at their
 defaults are corrupted too (keyword-only ones by name). List callbacks and arguments that
 are not data in ``fixed=`` (``fixed=("progress",)``); pass ``fresh=lambda: (args...)`` when
-the call changes its arguments (training a model) so that every call starts afresh. Result records (dataclasses and NamedTuples,
-with no validation of their own) need no entry: :func:`public_callables` skips them.
+the call changes its arguments (training a model) so that every call starts afresh. Result
+records (dataclasses and NamedTuples, with no validation of their own) need no entry: :func:`public_callables` skips them.
 ``test_every_public_callable_is_registered`` fails, naming the missing key, until the
 entry exists.
 """
@@ -289,8 +289,8 @@ def build() -> dict:
     add(cnn.default_device)
     add(cnn.evaluate, net, (xs, ys), batch_size=2, device="cpu", loss="cross_entropy")
     add(cnn.fit, cnn.model2(), (xs, ys), (xs, ys), fresh=lambda: (cnn.model2(), (xs, ys), (xs, ys)),
-        epochs=1, lr=0.005, batch_size=2, optimizer="adam", loss="cross_entropy", weight_decay=0.0, device="cpu", seed=0, shuffle=True, progress=False,
-        fixed=("desc", "channels_last"))
+        epochs=1, lr=0.005, batch_size=2, optimizer="adam", loss="cross_entropy", weight_decay=0.0, device="cpu",
+        seed=0, shuffle=True, progress=False, fixed=("desc", "channels_last"))
     add(cnn.predict, net, xs, batch_size=2, device="cpu")
     add(cnn.predict_proba, net, xs, batch_size=2, device="cpu")
     add(cnn.set_seed, 0)

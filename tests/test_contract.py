@@ -286,7 +286,8 @@ def test_flags_reject_truthy_strings():
     f = np.eye(3)
     _raises(TypeError, "exclude_self must be True or False, got 'False'",
             lambda: nearest_neighbours(f, f, 1, exclude_self="False"))
-    _raises(TypeError, "normalize must be True or False, got 'False'", lambda: audio.to_wav_bytes([.5], normalize="False"))
+    _raises(TypeError, "normalize must be True or False, got 'False'",
+            lambda: audio.to_wav_bytes([.5], normalize="False"))
     assert len(audio.to_wav_bytes([.5], normalize=np.bool_(False))) == 46
 
 

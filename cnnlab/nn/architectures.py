@@ -62,7 +62,8 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
     channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
     side = _check_size(input_size, "input_size", maximum=2**14)
     if not config or any(c != "M" and not (_is_int(c) and 0 < c <= MAX_CHANNELS) for c in config):
-        raise ValueError(f"config must be a non-empty list of positive ints and 'M' (ints at most {MAX_CHANNELS}), got {config!r}")
+        raise ValueError(f"config must be a non-empty list of positive ints and 'M' (ints at most {MAX_CHANNELS}), "
+                         f"got {config!r}")
     names, layers = [], []
     block, conv = 1, 1
     for item in config:
@@ -225,7 +226,8 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels=None, stride=1):
         super().__init__()
         in_channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
-        out_channels = in_channels if out_channels is None else _check_size(out_channels, "out_channels", maximum=MAX_CHANNELS)
+        out_channels = in_channels if out_channels is None else _check_size(out_channels, "out_channels",
+                                                                             maximum=MAX_CHANNELS)
         stride = _check_int(stride, "stride", minimum=1)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)

@@ -25,7 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validate import MAX_CHANNELS, _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_seed, _check_size, _check_trials, _is_int
+from .._validate import (
+    MAX_CHANNELS, _as_array, _check_alloc, _check_int, _check_mode, _check_seed, _check_size, _check_trials,
+)
 from .explain import _input_errors
 from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 
