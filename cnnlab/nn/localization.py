@@ -146,7 +146,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
         raise ValueError(f"p_empty + p_partial must be below 1, got {p_empty} + {p_partial}")
     noise = _check_real(noise, "noise", minimum=0.0)
     seed = _check_seed(seed)
-    threshold = _check_real(threshold, "threshold", minimum=0.0)
+    threshold = _check_real(threshold, "threshold", minimum=0.0, maximum=1e30)
 
     rng = np.random.default_rng(seed)
     out = np.zeros((n, 1, canvas, canvas), np.float32)
