@@ -20,29 +20,36 @@ them, got 0``:
 How big is too big: no call may allocate more than :data:`MAX_ELEMENTS` array elements
 (2**27, 1 GiB of float64) or loop more than :data:`MAX_TRIALS` times because of one
 argument. Past that, a ValueError names the parameter and the memory it would need
-(``padding = 1000000000000 would need an array of 4e+24 elements (3.2e+25 bytes); the
-limit is 134217728 elements``). Finite input never gives NaN or infinity silently, and
+(``padding = 100000 would need 4e+10 elements (3.2e+11 bytes); the limit is 134217728
+elements``). Finite input never gives NaN or infinity silently, and
 no other exception type (IndexError, KeyError, OverflowError, AttributeError …) reaches
 the caller. Explorers (``cnnlab.widgets``) never raise at all: they show the message,
 naming the control, and keep the last good picture.
 
-The helpers below are the only place these rules are written:
+The helpers below are the only place these rules are written (the plotting layer adds
+``cnnlab.viz._style.check_style`` for ``ax``, colours, colormaps and font sizes, and
+``cnnlab.widgets._base.Explorer.update`` turns any error into the explorer's message):
 
-================  ==============================================================
-``_check_int``    an int (numpy ints too, never bool), optionally in a range
-``_check_size``   a positive int no larger than :data:`MAX_ELEMENTS` (or ``maximum``;
-                  layer widths use :data:`MAX_CHANNELS`)
-``_check_real``   a finite real number (Python big ints, numpy scalars), in a range
-``_check_bool``   ``True``/``False`` or a numpy bool; ``'False'`` is a TypeError
-``_check_mode``   one of a list of choices (scipy's ``_valfrommode``)
-``_check_trials`` a count of repetitions no larger than :data:`MAX_TRIALS`
-``_check_seed``   a seed in [0, 2**64 - 1]
-``_check_callable`` a function
-``_check_alloc``  an allocation of so many elements is within :data:`MAX_ELEMENTS`
-``_tuple``        an int or an n-tuple of ints (torch's ``_pair``)
-``_padding_pairs`` numeric padding as (before, after) pairs
-``_as_array``     an array of numbers with the right dimensions, finite
-================  ==============================================================
+====================  ==========================================================
+``_check_int``        an int (numpy ints too, never bool), optionally in a range
+``_check_size``       a positive int no larger than :data:`MAX_ELEMENTS` (or
+                      ``maximum``; layer widths use :data:`MAX_CHANNELS`)
+``_check_real``       a finite real number (Python big ints, numpy scalars), in a range
+``_check_bool``       ``True``/``False`` or a numpy bool; ``'False'`` is a TypeError
+``_check_mode``       one of a list of choices (scipy's ``_valfrommode``)
+``_check_trials``     a count of repetitions no larger than :data:`MAX_TRIALS`
+``_check_seed``       a seed in [0, 2**64 - 1]
+``_check_callable``   a function
+``_check_alloc``      an allocation of so many elements is within :data:`MAX_ELEMENTS`
+``_tuple``            an int or an n-tuple of ints (torch's ``_pair``), at most
+                      :data:`MAX_ELEMENTS` each
+``_padding_pairs``    numeric padding as (before, after) pairs, at most
+                      :data:`MAX_ELEMENTS` each
+``_as_array``         an array of numbers with the right dimensions, finite
+====================  ==========================================================
+
+``tests/test_contract.py`` checks all of this for every public callable, and
+``tests/fuzz_contract.py`` counts how each one answers hostile arguments.
 """
 from __future__ import annotations
 
