@@ -82,7 +82,7 @@ __all__ = [
 #: the most array elements one call may allocate because of its arguments (1 GiB of float64)
 MAX_ELEMENTS = 2**27
 #: the most repetitions (trials, epochs, steps, episodes) one argument may ask for
-MAX_TRIALS = 10**5
+MAX_TRIALS = 10**4
 #: the most channels, units or classes one layer may have (a wider layer would not fit)
 MAX_CHANNELS = 2**16
 #: the largest seed every generator accepts (torch's ``manual_seed`` takes 64 bits)
