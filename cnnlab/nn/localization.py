@@ -431,11 +431,11 @@ class LocalisationHistory(NamedTuple):
     time_s: list     #: seconds since the start, at the end of each epoch
 
 
-def _pair(data, name):
+def _pair(data, name, model=None):
     if isinstance(data, LocalisationData):
         return data.images, data.targets
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = _as_images(data[0], f"{name} images"), _as_targets(data[1], f"{name} targets")
+        x, y = _as_images(data[0], f"{name} images", model=model), _as_targets(data[1], f"{name} targets")
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"{name}: images and targets must have the same length, got {x.shape[0]} and {y.shape[0]}")
         return x, y
@@ -472,12 +472,12 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
     (3, True)
     """
     _check_model(model)
-    x, y = _pair(train, "train")
+    x, y = _pair(train, "train", model)
     epochs = _check_trials(epochs, "epochs")
     lr = _check_real(lr, "lr", positive=True)
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     seed = _check_seed(seed)
-    val = None if val is None else _pair(val, "val")
+    val = None if val is None else _pair(val, "val", model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x, y = x.to(device), y.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

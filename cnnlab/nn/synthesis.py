@@ -158,7 +158,7 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
         lo, hi = clip if clip is not None else (0.0, 1.0)
         x = lo + (hi - lo) * (0.5 + 0.01 * torch.randn((n, *shape), generator=gen))
     else:
-        x = _as_images(init, "init").detach().clone()
+        x = _as_images(init, "init", model=model).detach().clone()
         if x.shape[0] != n:
             raise ValueError(f"init must hold one image per target ({n}), got {x.shape[0]}")
     x = x.to(_device(model)).requires_grad_(True)
