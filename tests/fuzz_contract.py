@@ -19,19 +19,19 @@ sizes, bool for int, unknown strings, wrong shapes). Each outcome is counted as:
 Then every explorer's text boxes are typed into with hostile text and its numeric
 controls set to extreme values; ``escape`` counts exceptions that reach the caller.
 Deterministic (no random choice), so before/after counts compare. Measured for issue 15
-(165 callables, 8,225 corrupted calls, 471 explorer moves):
+(165 callables, 8,216 corrupted calls, 471 explorer moves):
 
 =========  ======================  =====================
 outcome    before (b3fee2a)        after
 =========  ======================  =====================
-named      5,611                   7,035
-unnamed    430 (101 callables)     0
+named      5,610                   7,030
+unnamed    426 (100 callables)     0
 other      293 (77 callables)      0
 nan        9 (8 callables)         0
 blowup     22 (20 callables)       0
 hang       18 (9 callables)        0
 escape     7 moves (3 explorers)   0
-io         4 (read/write_idx)      4 (documented OSError)
+io         4 (read_idx)            4 (documented OSError)
 =========  ======================  =====================
 """
 from __future__ import annotations
