@@ -1,54 +1,213 @@
-"""Argument checks shared by the numeric core.
+"""Argument checks shared by the whole package: the contract every public function keeps.
 
-Every public function validates its arguments with these helpers, so the messages
-read the same everywhere: they name the parameter, show the value received and say
-what is accepted, e.g. ``stride must be a positive int or a pair of them, got 0``.
+The contract
+------------
+Every public callable of ``cnnlab`` (core, ``viz``, ``widgets``, ``nn``) answers a bad
+argument with one of two exceptions, whose message names the parameter, shows the value
+received and says what is accepted, e.g. ``stride must be a positive int or a pair of
+them, got 0``:
+
+* **TypeError** — the argument has the wrong *type*: a string where a number is
+  expected, a float or a bool where an int is expected (``True`` is not a size), a
+  string such as ``'False'`` where a flag is expected, a non-callable where a function
+  is expected, something that is not a matplotlib ``Axes`` for ``ax``, a ragged list or
+  an object array where an array of numbers is expected.
+* **ValueError** — the type is right but the *value* is not: NaN or infinity, a number
+  out of range (negative sizes, zero strides, probabilities above 1), an unknown mode
+  string, an array of the wrong shape or an empty one, a label past the number of
+  classes, and anything too big (below).
+
+How big is too big: no call may allocate more than :data:`MAX_ELEMENTS` array elements
+(2**27, 1 GiB of float64) or loop more than :data:`MAX_TRIALS` times because of one
+argument. Past that, a ValueError names the parameter and the memory it would need
+(``padding = 100000 would need 4e+10 elements (3.2e+11 bytes); the limit is 134217728
+elements``). Finite input never gives NaN or infinity silently, and
+no other exception type (IndexError, KeyError, OverflowError, AttributeError …) reaches
+the caller. Explorers (``cnnlab.widgets``) never raise at all: they show the message,
+naming the control, and keep the last good picture.
+
+The helpers below are the only place these rules are written (the plotting layer adds
+``cnnlab.viz._style.check_style`` for ``ax``, colours, colormaps and font sizes, and
+``cnnlab.widgets._base.Explorer.update`` turns any error into the explorer's message):
+
+====================  ==========================================================
+``_check_int``        an int (numpy ints too, never bool), optionally in a range
+``_check_size``       a positive int no larger than :data:`MAX_ELEMENTS` (or
+                      ``maximum``; layer widths use :data:`MAX_CHANNELS`)
+``_check_real``       a finite real number (Python big ints, numpy scalars), in a range
+``_check_bool``       ``True``/``False`` or a numpy bool; ``'False'`` is a TypeError
+``_check_mode``       one of a list of choices (scipy's ``_valfrommode``)
+``_check_trials``     a count of repetitions no larger than :data:`MAX_TRIALS`
+``_check_seed``       a seed in [0, 2**64 - 1]
+``_check_callable``   a function
+``_check_alloc``      an allocation of so many elements is within :data:`MAX_ELEMENTS`
+``_tuple``            an int or an n-tuple of ints (torch's ``_pair``), at most
+                      :data:`MAX_ELEMENTS` each
+``_padding_pairs``    numeric padding as (before, after) pairs, at most
+                      :data:`MAX_ELEMENTS` each
+``_as_array``         an array of numbers with the right dimensions, finite
+====================  ==========================================================
+
+``tests/test_contract.py`` checks all of this for every public callable, and
+``tests/fuzz_contract.py`` counts how each one answers hostile arguments.
 """
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 
 import numpy as np
 
 __all__ = [
+    "MAX_CHANNELS",
+    "MAX_ELEMENTS",
+    "MAX_SEED",
+    "MAX_TRIALS",
     "_as_array",
+    "_check_alloc",
+    "_check_bool",
+    "_check_callable",
     "_check_int",
     "_check_mode",
-    "_tuple",
+    "_check_real",
+    "_check_seed",
+    "_check_size",
+    "_check_trials",
+    "_is_int",
     "_padding_pairs",
+    "_tuple",
 ]
+
+#: the most array elements one call may allocate because of its arguments (1 GiB of float64)
+MAX_ELEMENTS = 2**27
+#: the most repetitions (trials, epochs, steps, episodes) one argument may ask for
+MAX_TRIALS = 10**4
+#: the most channels, units or classes one layer may have (a wider layer would not fit)
+MAX_CHANNELS = 2**16
+#: the largest seed every generator accepts (torch's ``manual_seed`` takes 64 bits)
+MAX_SEED = 2**64 - 1
 
 
 def _is_int(value) -> bool:
     return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _check_int(value, name: str, *, minimum: int | None = None, what: str | None = None) -> int:
-    """Return ``value`` as a Python int; ``TypeError``/``ValueError`` naming ``name`` otherwise."""
+def _check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None,
+               what: str | None = None) -> int:
+    """Return ``value`` as a Python int; ``TypeError``/``ValueError`` naming ``name`` otherwise.
+
+    >>> _check_int(3, "n", minimum=1)
+    3
+    """
     if not _is_int(value):
         raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
     value = operator.index(value)
     if minimum is not None and value < minimum:
         kind = what or ("a positive int" if minimum == 1 else f"an int >= {minimum}")
         raise ValueError(f"{name} must be {kind}, got {value}")
+    if maximum is not None and value > maximum:
+        kind = what or f"an int <= {maximum}"
+        raise ValueError(f"{name} must be {kind}, got {value}")
+    return value
+
+
+def _check_size(value, name: str, *, minimum: int = 1, maximum: int = MAX_ELEMENTS) -> int:
+    """An int used as a size or a count: at least ``minimum``, at most ``maximum``
+    (:data:`MAX_ELEMENTS` by default: a larger one would not fit in memory anyway).
+
+    >>> _check_size(5, "n")
+    5
+    """
+    value = _check_int(value, name, minimum=minimum)
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum} (a size this program can hold), got {value}")
+    return value
+
+
+def _check_trials(value, name: str, *, minimum: int = 1) -> int:
+    """A count of repetitions (trials, epochs, steps): an int in [minimum, MAX_TRIALS]."""
+    value = _check_int(value, name, minimum=minimum)
+    if value > MAX_TRIALS:
+        raise ValueError(f"{name} must be at most {MAX_TRIALS} (a count that finishes in reasonable time), "
+                         f"got {value}")
+    return value
+
+
+def _check_seed(value, name: str = "seed") -> int:
+    """A seed: an int in [0, MAX_SEED] (what numpy, random and torch all accept)."""
+    value = _check_int(value, name, minimum=0)
+    if value > MAX_SEED:
+        raise ValueError(f"{name} must be an int in [0, 2**64 - 1], got {value}")
+    return value
+
+
+def _check_alloc(count, name: str, value=None, *, itemsize: int = 8) -> None:
+    """Refuse an allocation of ``count`` elements past :data:`MAX_ELEMENTS`.
+
+    ``name`` (and ``value``, shown when given) is the argument that asked for it.
+
+    >>> _check_alloc(10, "n")
+    >>> _check_alloc(10**12, "n", 10**12)
+    Traceback (most recent call last):
+    ...
+    ValueError: n = 1000000000000 would need 1e+12 elements (8e+12 bytes); the limit is 134217728 elements
+    """
+    if not count <= MAX_ELEMENTS:  # also catches inf and NaN
+        shown = name if value is None else f"{name} = {value}" if isinstance(value, str) else f"{name} = {value!r}"
+        raise ValueError(f"{shown} would need {float(count):.3g} elements ({float(count) * itemsize:.3g} bytes); "
+                         f"the limit is {MAX_ELEMENTS} elements")
+
+
+def _check_bool(value, name: str) -> bool:
+    """``True``/``False`` (or a numpy bool) as a Python bool; anything else, the string
+    ``'False'`` included, is a TypeError.
+
+    >>> _check_bool(np.True_, "flag")
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_callable(value, name: str):
+    """A function (anything callable), or a TypeError naming ``name``."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {value!r}")
     return value
 
 
 def _check_real(value, name: str, *, positive: bool = False, nonnegative: bool = False,
-                minimum: float | None = None) -> float:
+                minimum: float | None = None, maximum: float | None = None) -> float:
     """Return ``value`` as a Python float: a finite real number (not a bool), positive,
-    non-negative or at least ``minimum`` when asked; ``TypeError``/``ValueError`` naming
-    ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+    non-negative, at least ``minimum`` or at most ``maximum`` when asked.
+
+    A non-number (a string, a bool, None) is a TypeError; NaN, infinity and an int too
+    big for a float (``10**400``) are ValueErrors, as is a value out of range.
+
+    >>> _check_real(np.float32(0.5), "p")
+    0.5
+    >>> _check_real(2**70, "gain") == 2.0**70
+    True
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    value = float(value)
+    try:
+        as_float = float(value)
+    except OverflowError:  # a Python int past 1.8e308
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    value = as_float
     if positive and value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
     if nonnegative and value < 0:
         raise ValueError(f"{name} must be non-negative, got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
 
 
@@ -70,6 +229,8 @@ def _tuple(value, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
         raise TypeError(f"{name} must be {kind}{plural}, got {value!r}")
     if any(v < minimum for v in items):
         raise ValueError(f"{name} must be {kind}{plural}, got {value!r}")
+    if any(v > MAX_ELEMENTS for v in items):
+        raise ValueError(f"{name} must be at most {MAX_ELEMENTS} (a size this program can hold), got {value!r}")
     return items
 
 
@@ -109,6 +270,8 @@ def _padding_pairs(padding, n: int, name: str = "padding") -> tuple[tuple[int, i
         raise TypeError(f"{msg}, got {padding!r}")
     if any(p < 0 for pair in pairs for p in pair):
         raise ValueError(f"{msg}, got {padding!r}")
+    if any(p > MAX_ELEMENTS for pair in pairs for p in pair):
+        raise ValueError(f"{name} must be at most {MAX_ELEMENTS} (a size this program can hold), got {padding!r}")
     return pairs
 
 

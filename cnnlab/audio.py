@@ -12,7 +12,9 @@ import wave
 
 import numpy as np
 
-from ._validate import _as_array, _check_int, _check_mode, _check_real
+from ._validate import (
+    _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_size,
+)
 from .signal import convolve
 
 __all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]
@@ -24,7 +26,9 @@ DEFAULT_RATE = 8000
 def _n_samples(duration, rate):
     rate = _check_int(rate, "rate", minimum=1)
     duration = _check_real(duration, "duration", positive=True)
-    n = int(round(duration * rate))
+    n = duration * rate
+    _check_alloc(n, "duration * rate", f"{duration} s * {rate} Hz")
+    n = int(round(n))
     if n < 1:
         raise ValueError(f"duration * rate must give at least one sample, got {duration} s at {rate} Hz")
     return n, rate
@@ -100,8 +104,8 @@ def noisy_tone(duration=1.0, rate=DEFAULT_RATE, frequency=220.0, *, noise=0.5, a
     True
     """
     clean = tone(duration, rate, frequency, amplitude=amplitude)
-    noise = _check_real(noise, "noise", nonnegative=True)
-    seed = _check_int(seed, "seed", minimum=0)
+    noise = _check_real(noise, "noise", nonnegative=True, maximum=1e150)
+    seed = _check_seed(seed)
     rng = np.random.default_rng(seed)
     return clean, clean + noise * rng.standard_normal(clean.shape)
 
@@ -137,7 +141,7 @@ def moving_average(x, width, mode="same"):
     array([1, 3, 6, 6, 6, 6, 6, 6, 6, 5, 3])
     """
     x = _as_array(x, "x", ndim=1)
-    width = _check_int(width, "width", minimum=1)
+    width = _check_size(width, "width")
     mode = _check_mode(mode, ("full", "same", "valid"))
     return convolve(x, np.full(width, 1.0 / width), mode=mode)
 
@@ -191,7 +195,8 @@ def to_wav_bytes(x, rate=DEFAULT_RATE, *, normalize=True):
     (b'RIFF', b'WAVE', 50)
     """
     x = _as_array(x, "x", ndim=1).astype(np.float64)
-    rate = _check_int(rate, "rate", minimum=1)
+    rate = _check_int(rate, "rate", minimum=1, maximum=2**31 - 1)  # a WAV header holds 4 bytes of byte rate
+    normalize = _check_bool(normalize, "normalize")
     if normalize:
         peak = np.max(np.abs(x))
         if peak > 0:

@@ -7,11 +7,10 @@ kernels (:func:`cnnlab.conv2d`): with a true convolution the sign of the respons
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._validate import _check_int, _check_mode
+from ._validate import _check_int, _check_mode, _check_real, _check_size
 
 __all__ = ["prewitt", "sobel", "scharr", "gabor", "box", "gaussian", "EDGE_DETECTORS"]
 
@@ -97,19 +96,6 @@ def scharr(direction="vertical"):
 EDGE_DETECTORS = {"prewitt": prewitt, "sobel": sobel, "scharr": scharr}
 
 
-def _check_real(value, name, *, positive=False, nonneg=False):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if nonneg and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
 def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0, *, x0=0.0, y0=0.0):
     r"""Gabor filter of the Bishop ch. 10 slides on a ``size × size`` grid centred on the middle pixel.
 
@@ -177,17 +163,25 @@ def gabor(size, theta, omega, phi, alpha, beta, amplitude=1.0, *, x0=0.0, y0=0.0
     theta = _check_real(theta, "theta")
     omega = _check_real(omega, "omega")
     phi = _check_real(phi, "phi")
-    alpha = _check_real(alpha, "alpha", nonneg=True)
-    beta = _check_real(beta, "beta", nonneg=True)
+    alpha = _check_real(alpha, "alpha", minimum=0.0)
+    beta = _check_real(beta, "beta", minimum=0.0)
     amplitude = _check_real(amplitude, "amplitude")
     x0 = _check_real(x0, "x0")
     y0 = _check_real(y0, "y0")
+    size = _check_size(size, "size", maximum=math.isqrt(2**27))
     c = (size - 1) / 2
     y, x = np.mgrid[0:size, 0:size].astype(float) - c
     x, y = x - x0, y - y0
     xt = x * math.cos(theta) + y * math.sin(theta)
     yt = -x * math.sin(theta) + y * math.cos(theta)
-    return amplitude * np.exp(-alpha * xt**2 - beta * yt**2) * np.sin(omega * xt + phi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        phase = omega * xt + phi
+        if not np.all(np.isfinite(phase)):
+            raise ValueError(f"omega and phi must keep omega * x + phi finite on a {size}x{size} grid, "
+                             f"got omega={omega}, phi={phi}")
+        envelope = np.exp(-(alpha * xt**2 + beta * yt**2))
+        g = amplitude * envelope * np.sin(phase)
+    return g
 
 
 def box(size, ndim=2):
@@ -213,7 +207,8 @@ def box(size, ndim=2):
            [0.25, 0.25]])
     """
     size = _check_int(size, "size", minimum=1)
-    ndim = _check_mode(ndim, (1, 2), "ndim")
+    ndim = _check_ndim(ndim)
+    _check_size(size**ndim, "size" if ndim == 1 else "size**2")
     return np.full((size,) * ndim, 1.0 / size**ndim)
 
 
@@ -245,8 +240,21 @@ def gaussian(size, sigma, ndim=2):
     """
     size = _check_int(size, "size", minimum=1)
     sigma = _check_real(sigma, "sigma", positive=True)
-    ndim = _check_mode(ndim, (1, 2), "ndim")
+    ndim = _check_ndim(ndim)
+    _check_size(size**ndim, "size" if ndim == 1 else "size**2")
     x = np.arange(size) - (size - 1) / 2
-    g = np.exp(-(x**2) / (2 * sigma**2))
+    # exp(-(x² - x_min²) / 2σ²): the centre sample(s) get weight 1 before normalising, so a
+    # tiny sigma gives the limit (all weight on the centre) and a huge one a flat kernel,
+    # never 0/0 (dividing by sigma twice keeps sigma² from underflowing to 0)
+    d2 = x**2 - np.min(x**2)
+    with np.errstate(over="ignore", under="ignore"):
+        g = np.exp(-0.5 * ((d2 / sigma) / sigma))
     g /= g.sum()
     return g if ndim == 1 else np.outer(g, g)
+
+
+def _check_ndim(ndim):
+    """1 or 2 (ints only: ``1.0`` is a TypeError, as for every size)."""
+    if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, (bool, np.bool_)):
+        raise TypeError(f"ndim must be 1 or 2, got {ndim!r}")
+    return _check_mode(int(ndim), (1, 2), "ndim")

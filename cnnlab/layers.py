@@ -14,10 +14,12 @@ output rows of a large sample); none runs over output pixels, channels or groups
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import _as_array, _check_int, _check_mode, _padding_pairs, _tuple
+from ._validate import _as_array, _check_alloc, _check_int, _check_mode, _padding_pairs, _tuple
 from .shapes import conv_output_size, same_padding
 
 __all__ = ["conv1d", "conv2d"]
@@ -105,6 +107,9 @@ def _conv_args(x, w, b, stride, padding, dilation, groups, nd, fname):
         except ValueError as exc:
             raise ValueError(f"{fname}: along axis {ax} (input size {size}, kernel size {k}): {exc}") from exc
 
+    padded = [size + p[0] + p[1] for size, p in zip(spatial, pads)]
+    _check_alloc(n * c_in * math.prod(padded), "padding", padding)
+    _check_alloc(n * c_out * math.prod(out), "padding", padding)
     return x, w, b, unbatched, groups, stride, dilation, pads, out
 
 

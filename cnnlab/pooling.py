@@ -12,18 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _as_array, _tuple
+from ._validate import _as_array, _check_bool, _tuple
 from .shapes import conv_output_size
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
 
 _AXES = {1: ("L",), 2: ("H", "W")}
-
-
-def _check_bool(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _pool_output_size(n, k, s, p, d, ceil_mode, fname, axis):

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._validate import _check_int
+from ._validate import MAX_ELEMENTS, _check_alloc, _check_int
 from .signal import convolve
 
 __all__ = ["pmf_of_sum", "pmf_of_sum_n", "uniform_pmf"]
@@ -33,6 +33,22 @@ def _check_pmf(p, name):
     if exact and total != 1 or not exact and not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
         raise ValueError(f"{name} probabilities must sum to 1, got {total}")
     return exact
+
+
+#: the most multiply-adds of Python objects one call may take (exact Fractions are slow)
+_MAX_WORK = 2 * 10**7
+
+
+def _span(pmf) -> int:
+    return int(max(pmf)) - int(min(pmf)) + 1
+
+
+def _check_work(span_p, span_q, exact, name="p and q"):
+    """The dense arrays (spans of the supports) must fit; exact sums must finish."""
+    _check_alloc(span_p + span_q, f"the supports of {name} (spans {span_p} and {span_q})")
+    if exact and span_p * span_q > _MAX_WORK:
+        raise ValueError(f"{name} span {span_p} and {span_q} values: an exact (Fraction) sum would take "
+                         f"{span_p * span_q:.3g} operations (limit {_MAX_WORK}); use float probabilities")
 
 
 def pmf_of_sum(p, q):
@@ -78,6 +94,7 @@ def pmf_of_sum(p, q):
     {2: '1/24', 3: '1/8', 4: '1/6', 5: '1/6', 6: '1/6', 7: '1/6', 8: '1/8', 9: '1/24'}
     """
     exact = _check_pmf(p, "p") & _check_pmf(q, "q")
+    _check_work(_span(p), _span(q), exact)
 
     def dense(pmf):
         lo, hi = min(pmf), max(pmf)
@@ -124,7 +141,13 @@ def pmf_of_sum_n(p, n):
     51
     """
     n = _check_int(n, "n", minimum=1)
-    _check_pmf(p, "p")
+    exact = _check_pmf(p, "p")
+    span = _span(p)
+    # the k-th step convolves a support of about k·span values with p: about n²·span²/2 in all
+    work = n * n * span * (span if exact else 1) // 2
+    if n * span > MAX_ELEMENTS or work > _MAX_WORK * (1 if exact else 50):
+        raise ValueError(f"n = {n} copies of a pmf spanning {span} values is too big a sum to compute "
+                         f"(about {work:.3g} operations)")
     total = dict(p)
     for _ in range(n - 1):
         total = pmf_of_sum(total, p)
@@ -148,9 +171,15 @@ def uniform_pmf(values):
     >>> {v: str(pr) for v, pr in uniform_pmf(range(1, 4)).items()}
     {1: '1/3', 2: '1/3', 3: '1/3'}
     """
-    values = list(values)
+    try:
+        values = list(values)
+    except TypeError:
+        raise TypeError(f"values must be an iterable of ints, got {values!r}") from None
     if not values:
         raise ValueError("values must contain at least one value, got none")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise TypeError(f"values must be ints, got {v!r}")
     if len(set(values)) != len(values):
         raise ValueError(f"values must be distinct, got {values!r}")
     for v in values:

@@ -219,4 +219,4 @@ def poly_multiply(a, b):
     >>> len(poly_multiply([1, 1, 1], [1, 2, 3, 4, 5, 6]))   # degree 2 x degree 5
     8
     """
-    return convolve(a, b, mode="full")
+    return convolve(_as_signal(a, "a"), _as_signal(b, "b"), mode="full")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import _as_array, _check_int, _check_real
+from ._validate import _as_array, _check_int, _check_real, _check_seed, _check_size, _check_trials
 from .signal import convolve
 
 __all__ = [
@@ -172,7 +172,11 @@ def modulator(period=8):
     p = _check_real(period, "period", positive=True)
 
     def f(x):
-        return x * np.cos(2 * np.pi * np.arange(len(x)) / p)
+        # t / p, not 2π / p first: a tiny period must not overflow to inf (cos(inf) is NaN)
+        with np.errstate(over="ignore", invalid="ignore"):
+            phase = np.arange(len(x)) / p
+            phase = np.where(np.isfinite(phase), np.mod(phase, 1.0), 0.0)  # t / p past 1e308: whole turns
+        return x * np.cos(2 * np.pi * phase)
 
     return System(f, f"modulator(period={p:g})", "multiplies by a cosine that depends on time")
 
@@ -222,7 +226,7 @@ def unit_impulse(n, at=0):
     >>> unit_impulse(4, at=1)
     array([0., 1., 0., 0.])
     """
-    n = _check_int(n, "n", minimum=1)
+    n = _check_size(n, "n")
     at = _check_int(at, "at", minimum=0)
     if at >= n:
         raise ValueError(f"at must be smaller than n = {n}, got {at}")
@@ -261,7 +265,7 @@ def impulse_response(system, n):
     array([1. , 0. , 0.5, 0. , 0. ])
     """
     _check_system(system)
-    return np.asarray(system(unit_impulse(n)), dtype=np.float64)
+    return _respond(system, unit_impulse(n))
 
 
 def respond_by_convolution(h, x):
@@ -297,6 +301,18 @@ def respond_by_convolution(h, x):
 def _check_system(system):
     if not callable(system):
         raise TypeError(f"system must be callable (a System or a function of one array), got {system!r}")
+
+
+def _respond(f, x, name="system"):
+    """``f(x)`` as a float64 array of the shape of ``x``: a function that returns None, text
+    or another shape is a ValueError naming ``name`` (it is the function that is wrong)."""
+    try:
+        y = np.asarray(f(x), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must return an array of numbers, got an error: {exc}") from exc
+    if y.shape != np.shape(x):
+        raise ValueError(f"{name} must return an array of the input's shape {np.shape(x)}, got shape {y.shape}")
+    return y
 
 
 def _name(system):
@@ -356,9 +372,9 @@ class LTIReport:
 
 def _common(system, n, trials, seed, tol):
     _check_system(system)
-    n = _check_int(n, "n", minimum=2)
-    trials = _check_int(trials, "trials", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
+    n = _check_size(n, "n", minimum=2)
+    trials = _check_trials(trials, "trials")
+    seed = _check_seed(seed)
     tol = _check_real(tol, "tol", positive=True)
     return n, trials, np.random.default_rng(seed), tol
 
@@ -395,8 +411,8 @@ def check_linearity(system, n=32, *, trials=10, seed=0, tol=1e-9):
     for _ in range(trials):
         x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
         a1, a2 = (float(v) for v in np.round(rng.uniform(-3, 3, 2), 2))
-        lhs = np.asarray(system(a1 * x1 + a2 * x2), dtype=np.float64)
-        rhs = a1 * np.asarray(system(x1), dtype=np.float64) + a2 * np.asarray(system(x2), dtype=np.float64)
+        lhs = _respond(system, a1 * x1 + a2 * x2)
+        rhs = a1 * _respond(system, x1) + a2 * _respond(system, x2)
         ok, err = _close(lhs, rhs, tol)
         worst = max(worst, err)
         if not ok and example is None:
@@ -442,9 +458,9 @@ def check_time_invariance(system, n=32, *, shifts=(1, 3, 7), trials=5, seed=0, t
     worst, example = 0.0, None
     for _ in range(trials):
         x = rng.standard_normal(n)
-        y = np.asarray(system(x), dtype=np.float64)
+        y = _respond(system, x)
         for tau in shifts:
-            y_shifted_input = np.asarray(system(delay(x, tau)), dtype=np.float64)
+            y_shifted_input = _respond(system, delay(x, tau))
             ok, err = _close(y_shifted_input[tau:], y[: n - tau], tol)
             worst = max(worst, err)
             if not ok and example is None:
@@ -531,10 +547,8 @@ def equivariance_error(op, image, dy, dx, *, border=0):
         raise TypeError(f"op must be callable, got {op!r}")
     image = _as_array(image, "image", ndim=2).astype(np.float64)
     border = _check_int(border, "border", minimum=0)
-    a = np.asarray(op(translate(image, dy, dx)), dtype=np.float64)
-    b = translate(np.asarray(op(image), dtype=np.float64), dy, dx)
-    if a.shape != image.shape or b.shape != image.shape:
-        raise ValueError(f"op must keep the image shape {image.shape}, got {a.shape}")
+    a = _respond(op, translate(image, dy, dx), "op")
+    b = translate(_respond(op, image, "op"), dy, dx)
     diff = a - b
     h, w = image.shape
     top, bottom = max(0, dy) + border, h - max(0, -dy) - border

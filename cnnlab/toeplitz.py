@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _as_array, _check_int, _check_mode, _padding_pairs, _tuple
+from ._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _padding_pairs, _tuple
 from .shapes import conv_output_size
 from .signal import _as_signal, _trim
 
@@ -89,6 +89,7 @@ def conv_matrix(h, n, mode="full"):
     n = _check_int(n, "n", minimum=1)
     mode = _check_mode(mode, ("full", "same", "valid"))
     m = len(h)
+    _check_alloc((m + n - 1) * n, "n", n)
     i = np.arange(m + n - 1)[:, None]
     j = np.arange(n)[None, :]
     k = i - j
@@ -221,12 +222,14 @@ def conv2d_matrix(w, input_shape, *, stride=1, padding=0, dilation=1, sparse=Fal
     >>> conv2d_matrix(np.ones((1, 1, 5, 5)), (1, 64, 64), sparse=True).shape
     (3600, 4096)
     """
-    if not isinstance(sparse, (bool, np.bool_)):
-        raise TypeError(f"sparse must be True or False, got {sparse!r}")
+    sparse = _check_bool(sparse, "sparse")
     w4, (C, H, W), (sH, sW), ((pt, _), (pl, _)), (dH, dW), (oH, oW) = _conv2d_geometry(
         w, input_shape, stride, padding, dilation
     )
     C_out, C_in, kH, kW = w4.shape
+    _check_alloc(C_out * C_in * oH * oW * kH * kW * 4, "padding", padding)   # the taps, as indices
+    if not sparse:
+        _check_alloc(C_out * oH * oW * C * H * W, "input_shape and padding", f"{input_shape}, {padding!r}")
     # Geometry of one (output channel, input channel) block: (oH, oW, kH, kW) taps.
     i = np.arange(oH)[:, None, None, None]
     j = np.arange(oW)[None, :, None, None]

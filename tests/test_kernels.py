@@ -64,13 +64,13 @@ def test_errors():
         kernels.sobel("diagonal")
     with pytest.raises(ValueError, match=r"size must be a positive int, got 0"):
         kernels.gabor(0, 0, 1, 0, 0.1, 0.1)
-    with pytest.raises(ValueError, match=r"alpha must be >= 0, got -1.0"):
+    with pytest.raises(ValueError, match=r"alpha must be >= 0.0, got -1.0"):
         kernels.gabor(5, 0, 1, 0, -1, 0.1)
-    with pytest.raises(TypeError, match=r"theta must be a real number, got 'up'"):
+    with pytest.raises(TypeError, match=r"theta must be a finite real number, got 'up'"):
         kernels.gabor(5, "up", 1, 0, 0.1, 0.1)
-    with pytest.raises(ValueError, match=r"omega must be finite, got nan"):
+    with pytest.raises(ValueError, match=r"omega must be a finite real number, got nan"):
         kernels.gabor(5, 0, float("nan"), 0, 0.1, 0.1)
-    with pytest.raises(ValueError, match=r"sigma must be > 0, got 0.0"):
+    with pytest.raises(ValueError, match=r"sigma must be positive, got 0.0"):
         kernels.gaussian(5, 0)
     with pytest.raises(ValueError, match=r"ndim must be one of 1, 2, got 3"):
         kernels.box(3, ndim=3)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validate import _check_int, _check_mode
+from .._validate import MAX_CHANNELS, _check_alloc, _check_bool, _check_int, _check_mode, _check_size, _is_int
 from .models import _sequential, count_parameters  # noqa: F401  (count_parameters: doctests)
 
 __all__ = ["VGG_CONFIGS", "InceptionModule", "ResidualBlock", "alexnet", "inception_module", "residual_block",
@@ -54,12 +54,16 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
     """
     if isinstance(config, str):
         config = VGG_CONFIGS[_check_mode(config, tuple(VGG_CONFIGS), "config")]
+    if not isinstance(config, (list, tuple)):
+        raise TypeError(f"config must be a name ({', '.join(map(repr, VGG_CONFIGS))}) or a list of ints and 'M', "
+                        f"got {config!r}")
     config = list(config)
-    num_classes = _check_int(num_classes, "num_classes", minimum=1)
-    channels = _check_int(in_channels, "in_channels", minimum=1)
-    side = _check_int(input_size, "input_size", minimum=1)
-    if not config or any(c != "M" and not (isinstance(c, int) and c > 0) for c in config):
-        raise ValueError(f"config must be a non-empty list of positive ints and 'M', got {config!r}")
+    num_classes = _check_size(num_classes, "num_classes", maximum=MAX_CHANNELS)
+    channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
+    side = _check_size(input_size, "input_size", maximum=2**14)
+    if not config or any(c != "M" and not (_is_int(c) and 0 < c <= MAX_CHANNELS) for c in config):
+        raise ValueError(f"config must be a non-empty list of positive ints and 'M' (ints at most {MAX_CHANNELS}), "
+                         f"got {config!r}")
     names, layers = [], []
     block, conv = 1, 1
     for item in config:
@@ -75,6 +79,7 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
             layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=True)]
             channels, conv = item, conv + 1
     features = channels * side * side
+    _check_alloc(features * 4096, "input_size", input_size, itemsize=4)
     names += ["flatten", "fc1", "fc1_relu", "fc1_dropout", "fc2", "fc2_relu", "fc2_dropout", "predictions"]
     layers += [nn.Flatten(), nn.Linear(features, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5),
                nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(0.5), nn.Linear(4096, num_classes)]
@@ -135,8 +140,8 @@ def alexnet(num_classes: int = 1000, *, groups: int = 1) -> nn.Sequential:
     ...     print(count_parameters(alexnet()), count_parameters(alexnet(groups=2)))
     62378344 60965224
     """
-    num_classes = _check_int(num_classes, "num_classes", minimum=1)
-    groups = _check_int(groups, "groups", minimum=1)
+    num_classes = _check_size(num_classes, "num_classes", maximum=MAX_CHANNELS)
+    groups = _check_size(groups, "groups", maximum=MAX_CHANNELS)
     if groups not in (1, 2):
         raise ValueError(f"groups must be 1 (one tower) or 2 (the paper's two GPUs), got {groups}")
     names = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "conv4", "relu4",
@@ -167,7 +172,8 @@ class InceptionModule(nn.Module):
         super().__init__()
         for name, value in [("in_channels", in_channels), ("c1", c1), ("c3_reduce", c3_reduce), ("c3", c3),
                             ("c5_reduce", c5_reduce), ("c5", c5), ("pool_proj", pool_proj)]:
-            _check_int(value, name, minimum=1)
+            _check_size(value, name, maximum=MAX_CHANNELS)
+        reduce = _check_bool(reduce, "reduce")
         relu = lambda: nn.ReLU(inplace=True)  # noqa: E731
         self.branch1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1), relu())
         if reduce:
@@ -219,8 +225,9 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_channels, out_channels=None, stride=1):
         super().__init__()
-        in_channels = _check_int(in_channels, "in_channels", minimum=1)
-        out_channels = in_channels if out_channels is None else _check_int(out_channels, "out_channels", minimum=1)
+        in_channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
+        out_channels = in_channels if out_channels is None else _check_size(out_channels, "out_channels",
+                                                                             maximum=MAX_CHANNELS)
         stride = _check_int(stride, "stride", minimum=1)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)

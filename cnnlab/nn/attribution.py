@@ -16,7 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import _check_int, _check_mode
+from .._validate import _as_array, _check_int, _check_mode
+from .explain import _input_errors
 from .explain import (
     _as_images, _check_classes, _check_clip, _check_model, _check_real, _eval_mode,
     _resolve_layer, _targets, record_activations,
@@ -25,6 +26,7 @@ from .explain import (
 __all__ = ["saliency", "grad_cam", "fgsm", "fgsm_accuracy", "fgsm_min_epsilon"]
 
 
+@_input_errors("x")
 def saliency(model, x, target, *, abs=True) -> torch.Tensor:
     """Saliency map: the gradient of the class score with respect to the input pixels.
 
@@ -66,6 +68,7 @@ def saliency(model, x, target, *, abs=True) -> torch.Tensor:
     return grad.abs() if abs else grad
 
 
+@_input_errors("x")
 def grad_cam(model, x, target, layer, *, relu=True, upsample="bilinear") -> torch.Tensor:
     """Grad-CAM class activation map at a convolutional layer (Bishop ch. 10 slides).
 
@@ -153,6 +156,7 @@ def _perturb(x, sign, epsilon, clip):
     return out.clamp(*clip) if clip is not None else out
 
 
+@_input_errors("x")
 def fgsm(model, x, labels, epsilon, *, clip=(0.0, 1.0), targeted=False, loss=None) -> torch.Tensor:
     """Fast gradient sign method: x' = x + ε·sign(∇ₓE(x, t)), clipped to the pixel range.
 
@@ -190,7 +194,7 @@ def fgsm(model, x, labels, epsilon, *, clip=(0.0, 1.0), targeted=False, loss=Non
     """
     _check_model(model)
     x = _as_images(x, model=model)
-    epsilon = _check_real(epsilon, "epsilon", minimum=0.0)
+    epsilon = _check_real(epsilon, "epsilon", minimum=0.0, maximum=1e30)  # float32 holds it, 0·ε stays 0
     clip = _check_clip(clip)
     if loss is not None and not callable(loss):
         raise TypeError(f"loss must be callable or None, got {loss!r}")
@@ -201,9 +205,9 @@ def fgsm(model, x, labels, epsilon, *, clip=(0.0, 1.0), targeted=False, loss=Non
 
 
 def _check_epsilons(epsilons):
-    eps = np.asarray(epsilons, dtype=float).reshape(-1)
-    if eps.size == 0 or not np.all(np.isfinite(eps)) or (eps < 0).any():
-        raise ValueError(f"epsilons must be a non-empty sequence of finite values >= 0, got {epsilons!r}")
+    eps = _as_array(epsilons, "epsilons", ndim=(0, 1), finite=False, allow_empty=True).astype(float).reshape(-1)
+    if eps.size == 0 or not np.all(np.isfinite(eps)) or (eps < 0).any() or (eps > 1e30).any():
+        raise ValueError(f"epsilons must be a non-empty sequence of finite values in [0, 1e30], got {epsilons!r}")
     return eps
 
 
@@ -224,6 +228,7 @@ def _sweep(model, x, labels, eps, clip, batch_size):
     return torch.cat(rows).numpy()
 
 
+@_input_errors("x")
 def fgsm_accuracy(model, x, labels, epsilons, *, clip=(0.0, 1.0), batch_size=500) -> np.ndarray:
     """Accuracy on FGSM-perturbed copies of ``x``, one value per ε.
 
@@ -248,6 +253,7 @@ def fgsm_accuracy(model, x, labels, epsilons, *, clip=(0.0, 1.0), batch_size=500
     return _sweep(model, x, labels, eps, _check_clip(clip), batch_size).mean(axis=0)
 
 
+@_input_errors("x")
 def fgsm_min_epsilon(model, x, labels, epsilons, *, clip=(0.0, 1.0), batch_size=500) -> np.ndarray:
     """For each image, the smallest ε of the grid whose FGSM image is misclassified.
 

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validate import _as_array, _check_int, _check_mode
+from .._validate import _as_array, _check_int, _check_mode, _check_seed
 from .idx import _decompress, _parse_idx, read_idx, write_idx
 
 __all__ = [
@@ -212,6 +212,8 @@ def download_mnist(cache_dir=None, *, splits=("train", "test"), mirrors=None,
     mirrors = MNIST_MIRRORS if mirrors is None else mirrors
     if isinstance(splits, str):
         splits = (splits,)
+    if not isinstance(splits, (list, tuple)):
+        raise TypeError(f"splits must be 'train', 'test' or a sequence of them, got {splits!r}")
     for split in splits:
         _check_mode(split, tuple(_PREFIX), "splits")
     if isinstance(mirrors, str) or not mirrors:
@@ -381,7 +383,7 @@ def stratified_split(labels, *, train_size, val_size, seed=0):
     train_size = _check_int(train_size, "train_size", minimum=1)
     if train_size + val_size > n:
         raise ValueError(f"train_size + val_size must be at most len(labels) = {n}, got {train_size} + {val_size}")
-    _check_int(seed, "seed", minimum=0)
+    _check_seed(seed)
     rng = np.random.default_rng(seed)
     classes, inverse = np.unique(y, return_inverse=True)
     counts = np.bincount(inverse)

@@ -16,8 +16,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._validate import _check_int
-from .explain import _as_images, _check_model, _check_real, _eval_mode
+from .._validate import _as_array, _check_alloc, _check_int
+from .explain import _input_errors
+from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 from .localization import LocalisationData, box_iou, decode_localisation
 
 __all__ = ["non_max_suppression", "Detections", "sliding_window_detect", "tile_canvases", "match_detections"]
@@ -45,8 +46,8 @@ def non_max_suppression(boxes, scores, iou_threshold=0.5) -> torch.Tensor:
     >>> non_max_suppression(b, torch.tensor([.9, .8, .7])).tolist()
     [0, 2]
     """
-    b = torch.as_tensor(boxes, dtype=torch.float32)
-    s = torch.as_tensor(scores, dtype=torch.float32)
+    b = _as_tensor(boxes, "boxes")
+    s = _as_tensor(scores, "scores")
     if b.ndim != 2 or b.shape[1] != 4 or s.shape != (b.shape[0],):
         raise ValueError(f"boxes must be (N, 4) and scores (N,), got {tuple(b.shape)} and {tuple(s.shape)}")
     iou_threshold = _check_real(iou_threshold, "iou_threshold", minimum=0.0)
@@ -74,6 +75,7 @@ class Detections(NamedTuple):
     windows: int           #: how many windows were looked at
 
 
+@_input_errors("scene")
 def sliding_window_detect(model, scene, *, window, stride, threshold=0.5, iou_threshold=0.3) -> Detections:
     """Detect objects in a scene by running a localisation model on sliding windows.
 
@@ -105,7 +107,7 @@ def sliding_window_detect(model, scene, *, window, stride, threshold=0.5, iou_th
     (4, 4, [0.25, 0.25, 0.25, 0.25])
     """
     _check_model(model)
-    x = torch.as_tensor(scene)
+    x = scene if isinstance(scene, torch.Tensor) else _as_tensor(scene, "scene")
     x = _as_images(x[None] if x.ndim == 3 else x, "scene", model=model)
     if x.shape[0] != 1:
         raise ValueError(f"scene must be one image, got a batch of {x.shape[0]}")
@@ -155,12 +157,17 @@ def tile_canvases(data, indices, ncols):
     """
     if not isinstance(data, LocalisationData):
         raise TypeError(f"data must be LocalisationData, got {type(data).__name__}")
-    idx = np.asarray(indices).reshape(-1)
+    if isinstance(indices, (bool, np.bool_)) or getattr(indices, "dtype", None) == bool:
+        raise TypeError(f"indices must be canvas numbers (ints), got {indices!r}")
+    idx = _as_array(indices, "indices", ndim=(0, 1), allow_empty=True).reshape(-1)
     if idx.size == 0:
         raise ValueError("indices must name at least one canvas")
+    if idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= len(data.images):
+        raise ValueError(f"indices must be canvas numbers in [0, {len(data.images) - 1}], got {indices!r}")
     ncols = _check_int(ncols, "ncols", minimum=1)
     rows = -(-idx.size // ncols)
     S = data.images.shape[-1]
+    _check_alloc(rows * S * ncols * S, "ncols", ncols, itemsize=4)
     scene = torch.zeros(1, rows * S, ncols * S)
     boxes, classes = [], []
     for k, i in enumerate(idx.tolist()):
@@ -193,8 +200,12 @@ def match_detections(predicted, true, iou_threshold=0.5):
     >>> match_detections(pred, true)      # a hit, a duplicate, a box on nothing; one digit missed
     (1, 2, 1)
     """
-    p = torch.as_tensor(predicted, dtype=torch.float32).reshape(-1, 4)
-    t = torch.as_tensor(true, dtype=torch.float32).reshape(-1, 4)
+    p = _as_tensor(predicted, "predicted")
+    t = _as_tensor(true, "true")
+    for name, a in (("predicted", p), ("true", t)):
+        if a.numel() % 4:
+            raise ValueError(f"{name} must be (N, 4) boxes, got shape {tuple(a.shape)}")
+    p, t = p.reshape(-1, 4), t.reshape(-1, 4)
     iou_threshold = _check_real(iou_threshold, "iou_threshold", minimum=0.0)
     free = torch.ones(len(t), dtype=torch.bool)
     hits = 0

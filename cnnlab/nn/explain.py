@@ -15,6 +15,7 @@ converted); nothing here changes a model's weights, gradients or train/eval mode
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 from typing import Iterator
 
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._validate import _check_int, _check_real
+from .._validate import MAX_CHANNELS, _as_array, _check_int, _check_real
 
 __all__ = [
     "record_activations", "activations", "layer_features", "conv_filters", "match_filters",
@@ -51,9 +52,20 @@ def _device(model):
     return torch.device("cpu")
 
 
+def _dtype(model):
+    """The floating dtype of the model's parameters (float32 for a model without any)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
 def _as_images(x, name="x", model=None) -> torch.Tensor:
-    """``x`` as a float (N, C, H, W) tensor on the model's device."""
+    """``x`` as a float (N, C, H, W) tensor, on the model's device and in its dtype when
+    ``model`` is given (numpy's float64 default becomes the model's float32)."""
     if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a torch.Tensor or numpy array of images, got dtype {x.dtype}")
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor or numpy array of images, got {type(x).__name__}")
@@ -69,7 +81,40 @@ def _as_images(x, name="x", model=None) -> torch.Tensor:
         raise ValueError(f"{name} must hold at least one image, got shape {tuple(x.shape)}")
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
-    return x.to(_device(model)) if model is not None else x
+    return x.to(device=_device(model), dtype=_dtype(model)) if model is not None else x
+
+
+def _as_tensor(x, name, *, last=None, finite=True) -> torch.Tensor:
+    """``x`` (a tensor or array_like of numbers) as a float32 tensor; ``last`` is the size
+    the last axis must have. Strings, ragged lists and NaN are TypeError/ValueError naming
+    ``name``."""
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if t.dtype == torch.bool or t.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got dtype {t.dtype}")
+        t = t.to(torch.float32)
+    else:
+        t = torch.from_numpy(np.ascontiguousarray(_as_array(x, name, allow_empty=True, dtype=np.float32)))
+    if finite and not torch.isfinite(t).all():
+        raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
+    if last is not None and (t.ndim == 0 or t.shape[-1] != last):
+        raise ValueError(f"{name} must have shape (..., {last}), got {tuple(t.shape)}")
+    return t
+
+
+def _input_errors(name):
+    """Decorator: a RuntimeError from torch while the model runs on the argument ``name``
+    (a shape the layers cannot take, a size too big to allocate) becomes a ValueError
+    naming that argument, as the contract of :mod:`cnnlab._validate` asks."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except RuntimeError as exc:
+                raise ValueError(f"{name} does not fit the model: {exc}") from exc
+        return wrapper
+    return decorate
 
 
 def _check_clip(clip):
@@ -87,11 +132,11 @@ def _check_clip(clip):
 def _targets(target, n, name="target") -> torch.Tensor:
     """An int (same class for every image) or one int per image -> int64 tensor (n,)."""
     if isinstance(target, (numbers.Integral, np.integer)) and not isinstance(target, bool):
-        t = torch.full((n,), int(target), dtype=torch.int64)
+        t = torch.full((n,), _check_int(target, name, minimum=0, maximum=MAX_CHANNELS), dtype=torch.int64)
     else:
         try:
             t = torch.as_tensor(np.asarray(target))
-        except (TypeError, ValueError, RuntimeError) as exc:
+        except (TypeError, ValueError, RuntimeError, OverflowError) as exc:
             raise TypeError(f"{name} must be an int or a sequence of ints, got {target!r}") from exc
         if t.dtype.is_floating_point or t.dtype == torch.bool or t.dtype.is_complex or t.ndim != 1:
             raise TypeError(f"{name} must be an int or a 1-D sequence of ints, got {target!r}")
@@ -218,7 +263,10 @@ def record_activations(model, layers=None, *, detach=True) -> Iterator[dict]:
         items = layers if isinstance(layers, (list, tuple)) else [layers]
         if not items:
             raise ValueError("layers must name at least one layer, got an empty list")
-        chosen = [_resolve_layer(model, item) for item in items]
+        try:
+            chosen = [_resolve_layer(model, item) for item in items]
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"layers: {exc}") from exc
     store: dict = {}
     handles = []
 
@@ -239,6 +287,7 @@ def record_activations(model, layers=None, *, detach=True) -> Iterator[dict]:
             handle.remove()
 
 
+@_input_errors("x")
 def activations(model, x, layers=None) -> dict:
     """Outputs of ``layers`` (default: every leaf layer) for images ``x``, in eval mode.
 
@@ -263,6 +312,7 @@ def activations(model, x, layers=None) -> dict:
     return dict(acts)
 
 
+@_input_errors("x")
 def layer_features(model, x, layer, *, batch_size=500) -> torch.Tensor:
     """One layer's output for each image, flattened: the "FC7 feature vector" of the CNN lecture notes.
 
@@ -345,8 +395,9 @@ def match_filters(filters, bank):
     >>> int(best[0]), float(sim[0])
     (1, 1.0)
     """
-    f = np.asarray(filters, dtype=float)
-    g = np.asarray(bank, dtype=float)
+    f = _as_array(filters.detach().cpu().numpy() if isinstance(filters, torch.Tensor) else filters, "filters",
+                  dtype=np.float64)
+    g = _as_array(bank.detach().cpu().numpy() if isinstance(bank, torch.Tensor) else bank, "bank", dtype=np.float64)
     if f.ndim == 4 and f.shape[1] == 1:
         f = f[:, 0]
     if f.ndim != 3 or g.ndim != 3 or f.shape[1:] != g.shape[1:]:

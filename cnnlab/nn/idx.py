@@ -66,6 +66,12 @@ def _parse_idx(data: bytes, path) -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="), copy=True)
 
 
+def _check_path(path) -> pathlib.Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {path!r}")
+    return pathlib.Path(os.fspath(path))
+
+
 def read_idx(path) -> np.ndarray:
     """Read an IDX file (the format of the MNIST distribution), raw, gzip- or xz-compressed.
 
@@ -105,7 +111,7 @@ def read_idx(path) -> np.ndarray:
     array([[0, 1, 2],
            [3, 4, 5]], dtype=uint8)
     """
-    path = pathlib.Path(os.fspath(path))
+    path = _check_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"IDX file not found: {path}")
     return _parse_idx(_decompress(path.read_bytes(), path), path)
@@ -138,7 +144,7 @@ def write_idx(path, array) -> None:
     code = _IDX_CODES[native]
     header = bytes([0, 0, code, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
     data = header + np.ascontiguousarray(arr, dtype=_IDX_DTYPES[code]).tobytes()
-    path = pathlib.Path(os.fspath(path))
+    path = _check_path(path)
     if path.suffix == ".gz":
         data = gzip.compress(data, compresslevel=9, mtime=0)
     path.write_bytes(data)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import math
 import time
 
 import numpy as np
@@ -24,8 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validate import _as_array, _check_int, _check_mode
-from .explain import _as_images, _check_model, _check_real, _eval_mode
+from .._validate import (
+    MAX_CHANNELS, _as_array, _check_alloc, _check_int, _check_mode, _check_seed, _check_size, _check_trials,
+)
+from .explain import _input_errors
+from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
 
 __all__ = [
     "LocalisationData", "make_localisation_data", "localisation_loss", "LocalisationHead",
@@ -125,9 +129,10 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     pools = [np.flatnonzero(labs == c) for c in classes]
     for c, pool in zip(classes, pools):
         if pool.size == 0:
-            raise ValueError(f"classes: no image has label {c}")
+            raise ValueError(f"classes: no image has label {c} (labels hold {np.unique(labs)[:10].tolist()})")
     n = _check_int(n, "n", minimum=1)
-    canvas = _check_int(canvas, "canvas", minimum=8)
+    canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
+    _check_alloc(n * canvas * canvas, "n", n, itemsize=4)
     if not isinstance(size_range, (tuple, list)) or len(size_range) != 2:
         raise TypeError(f"size_range must be a (min, max) pair, got {size_range!r}")
     lo, hi = (_check_int(v, "size_range", minimum=4) for v in size_range)
@@ -140,8 +145,8 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
     if p_empty + p_partial >= 1:
         raise ValueError(f"p_empty + p_partial must be below 1, got {p_empty} + {p_partial}")
     noise = _check_real(noise, "noise", minimum=0.0)
-    seed = _check_int(seed, "seed", minimum=0)
-    threshold = _check_real(threshold, "threshold", minimum=0.0)
+    seed = _check_seed(seed)
+    threshold = _check_real(threshold, "threshold", minimum=0.0, maximum=1e30)
 
     rng = np.random.default_rng(seed)
     out = np.zeros((n, 1, canvas, canvas), np.float32)
@@ -184,7 +189,7 @@ def make_localisation_data(images, labels, classes=(3, 7), n=2000, *, canvas=48,
 
 def _as_targets(y, name):
     if isinstance(y, np.ndarray):
-        y = torch.from_numpy(y)
+        y = _as_tensor(y, name, finite=False)  # "don't care" entries may be NaN
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"{name} must be a tensor of shape (N, 7), got {type(y).__name__}")
     if y.ndim == 1:
@@ -277,10 +282,10 @@ def localisation_net(canvas=48, *, width=16) -> nn.Sequential:
     >>> net(torch.zeros(2, 1, 48, 48)).shape
     torch.Size([2, 7])
     """
-    canvas = _check_int(canvas, "canvas", minimum=8)
+    canvas = _check_size(canvas, "canvas", minimum=8, maximum=2**14)
     if canvas % 8:
         raise ValueError(f"canvas must be a multiple of 8 (three 2x2 poolings), got {canvas}")
-    width = _check_int(width, "width", minimum=1)
+    width = _check_size(width, "width", maximum=MAX_CHANNELS)
     c1, c2 = width, 2 * width
     side = canvas // 8
     return nn.Sequential(
@@ -306,12 +311,19 @@ def boxes_to_corners(boxes, size=1.0) -> torch.Tensor:
     >>> boxes_to_corners(torch.tensor([0.5, 0.5, 0.2, 0.4]), 10).tolist()
     [3.0, 4.0, 7.0, 6.0]
     """
-    b = torch.as_tensor(boxes, dtype=torch.float32)
-    if b.shape[-1] != 4:
+    b = _as_tensor(boxes, "boxes")
+    if b.ndim == 0 or b.shape[-1] != 4:
         raise ValueError(f"boxes must have shape (..., 4) = (x, y, h, w), got {tuple(b.shape)}")
-    size = _check_real(size, "size", positive=True)
+    size = _check_real(size, "size", positive=True, maximum=1e30)
     x, y, h, w = b.unbind(-1)
     return torch.stack([x - w / 2, y - h / 2, x + w / 2, y + h / 2], dim=-1) * size
+
+
+def _corners(boxes, name):
+    try:
+        return boxes_to_corners(boxes)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("boxes", name, 1)) from exc
 
 
 def box_iou(a, b) -> torch.Tensor:
@@ -329,7 +341,7 @@ def box_iou(a, b) -> torch.Tensor:
     >>> box_iou(torch.tensor([[0.5, 0.5, 0.2, 0.2]]), torch.tensor([[0.6, 0.5, 0.2, 0.2]]))
     tensor([0.3333])
     """
-    A, B = boxes_to_corners(a), boxes_to_corners(b)
+    A, B = _corners(a, "a"), _corners(b, "b")
     if A.shape != B.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(A.shape)} and {tuple(B.shape)}")
     lt = torch.maximum(A[..., :2], B[..., :2])
@@ -374,6 +386,7 @@ class LocalisationScores(NamedTuple):
     loss: float               #: mean :func:`localisation_loss`
 
 
+@_input_errors("images")
 def evaluate_localisation(model, images, targets, *, threshold=0.5, batch_size=500) -> LocalisationScores:
     """Score a localisation model on canvases with known targets (eval mode, no gradients).
 
@@ -390,6 +403,8 @@ def evaluate_localisation(model, images, targets, *, threshold=0.5, batch_size=5
     _check_model(model)
     x = _as_images(images, "images", model=model)
     y = _as_targets(targets, "targets")
+    if not ((y[:, 0] == 0) | (y[:, 0] == 1)).all():
+        raise ValueError(f"targets[:, 0] (p_c) must be 0 or 1, got {y[:, 0].tolist()[:8]}")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"targets must have one row per image ({x.shape[0]}), got {y.shape[0]}")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
@@ -416,17 +431,18 @@ class LocalisationHistory(NamedTuple):
     time_s: list     #: seconds since the start, at the end of each epoch
 
 
-def _pair(data, name):
+def _pair(data, name, model=None):
     if isinstance(data, LocalisationData):
         return data.images, data.targets
     if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = _as_images(data[0], f"{name} images"), _as_targets(data[1], f"{name} targets")
+        x, y = _as_images(data[0], f"{name} images", model=model), _as_targets(data[1], f"{name} targets")
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"{name}: images and targets must have the same length, got {x.shape[0]} and {y.shape[0]}")
         return x, y
     raise TypeError(f"{name} must be LocalisationData or an (images, targets) pair, got {type(data).__name__}")
 
 
+@_input_errors("train (or val)")
 def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64, seed=0) -> LocalisationHistory:
     """Train a localisation model with Adam on :func:`localisation_loss`.
 
@@ -456,12 +472,12 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
     (3, True)
     """
     _check_model(model)
-    x, y = _pair(train, "train")
-    epochs = _check_int(epochs, "epochs", minimum=1)
+    x, y = _pair(train, "train", model)
+    epochs = _check_trials(epochs, "epochs")
     lr = _check_real(lr, "lr", positive=True)
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
-    val = None if val is None else _pair(val, "val")
+    seed = _check_seed(seed)
+    val = None if val is None else _pair(val, "val", model)
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     x, y = x.to(device), y.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -480,6 +496,9 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * len(idx)
+            if not math.isfinite(total):
+                raise ValueError(f"training diverged (the loss is NaN or infinite): lr = {lr} is too large, "
+                                 "or the model's weights are no longer finite")
             history.loss.append(total / x.shape[0])
             if val is not None:
                 history.val.append(evaluate_localisation(model, *val))

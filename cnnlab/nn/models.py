@@ -34,7 +34,7 @@ from collections import OrderedDict
 import torch  # noqa: F401  (the doctests use it)
 from torch import nn
 
-from .._validate import _check_int, _check_mode
+from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_size
 
 __all__ = [
     "LENET5_NOTES_PARAMS",
@@ -270,7 +270,7 @@ def no_max_pool(dense: bool = False) -> nn.Sequential:
     30977
     """
     layers = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU()]
-    if dense:
+    if _check_bool(dense, "dense"):
         layers += [nn.Flatten(), nn.Linear(22 * 22 * 64, 1), nn.Sigmoid()]
     return _sequential((1, 28, 28), *layers)
 
@@ -294,7 +294,7 @@ def with_max_pool(dense: bool = False) -> nn.Sequential:
     """
     layers = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
               nn.Conv2d(64, 64, 3), nn.ReLU()]
-    if dense:
+    if _check_bool(dense, "dense"):
         layers += [nn.Flatten(), nn.Linear(3 * 3 * 64, 1), nn.Sigmoid()]
     return _sequential((1, 28, 28), *layers)
 
@@ -335,10 +335,10 @@ def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: i
     >>> [count_parameters(m) for m in lenet5().children() if count_parameters(m)]
     [608, 3216, 48120, 10164, 850]
     """
-    in_channels = _check_int(in_channels, "in_channels", minimum=1)
-    conv1 = _check_int(conv1, "conv1", minimum=1)
-    conv2 = _check_int(conv2, "conv2", minimum=1)
-    num_classes = _check_int(num_classes, "num_classes", minimum=1)
+    in_channels = _check_size(in_channels, "in_channels", maximum=MAX_CHANNELS)
+    conv1 = _check_size(conv1, "conv1", maximum=MAX_CHANNELS)
+    conv2 = _check_size(conv2, "conv2", maximum=MAX_CHANNELS)
+    num_classes = _check_size(num_classes, "num_classes", maximum=MAX_CHANNELS)
     names = ["CONV1", "relu1", "POOL1", "CONV2", "relu2", "POOL2", "flatten", "FC3", "relu3", "FC4", "relu4",
              "Softmax"]
     layers = [

@@ -11,19 +11,29 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .._validate import _check_int
+from .._validate import _as_array, _check_bool, _check_int, _check_seed, _check_trials
 
 __all__ = ["nearest_neighbours", "neighbour_label_agreement", "one_shot_accuracy"]
 
 
+def _labels(a, name):
+    """A 1-D array of (int or any hashable numeric) labels, or a TypeError naming ``name``."""
+    return _as_array(a, name, ndim=1, allow_empty=True)
+
+
 def _as_matrix(a, name):
     if isinstance(a, np.ndarray):
-        a = torch.from_numpy(np.ascontiguousarray(a))
+        a = torch.from_numpy(np.ascontiguousarray(_as_array(a, name, allow_empty=True)))
     if not isinstance(a, torch.Tensor):
         raise TypeError(f"{name} must be a 2-D tensor or array of feature vectors, got {type(a).__name__}")
     if a.ndim != 2 or a.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D (N, D) array, got shape {tuple(a.shape)}")
-    return a.detach().to("cpu", torch.float64)
+    if a.dtype == torch.bool or a.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
+    a = a.detach().to("cpu", torch.float64)
+    if not torch.isfinite(a).all():
+        raise ValueError(f"{name} must contain only finite numbers, got NaN or infinity")
+    return a
 
 
 def nearest_neighbours(queries, bank, k=5, *, exclude_self=False, chunk=1024):
@@ -61,6 +71,7 @@ def nearest_neighbours(queries, bank, k=5, *, exclude_self=False, chunk=1024):
     q, b = _as_matrix(queries, "queries"), _as_matrix(bank, "bank")
     if q.shape[1] != b.shape[1]:
         raise ValueError(f"queries and bank must have the same dimension, got {q.shape[1]} and {b.shape[1]}")
+    exclude_self = _check_bool(exclude_self, "exclude_self")
     if exclude_self and q.shape[0] != b.shape[0]:
         raise ValueError(f"exclude_self needs queries to be the bank, got {q.shape[0]} and {b.shape[0]} rows")
     k = _check_int(k, "k", minimum=1)
@@ -104,7 +115,7 @@ def neighbour_label_agreement(features, labels, k=5, *, queries=None, query_labe
     >>> neighbour_label_agreement(f, [0, 1, 0, 1], k=1)
     0.0
     """
-    bank_labels = np.asarray(labels).reshape(-1)
+    bank_labels = _labels(labels, "labels")
     n = _as_matrix(features, "features").shape[0]
     if bank_labels.shape[0] != n:
         raise ValueError(f"labels must have one entry per feature row ({n}), got {bank_labels.shape[0]}")
@@ -116,7 +127,7 @@ def neighbour_label_agreement(features, labels, k=5, *, queries=None, query_labe
     else:
         if query_labels is None:
             raise ValueError("queries given without query_labels")
-        q_labels = np.asarray(query_labels).reshape(-1)
+        q_labels = _labels(query_labels, "query_labels")
         idx, _ = nearest_neighbours(queries, features, k)
         if q_labels.shape[0] != idx.shape[0]:
             raise ValueError(f"query_labels must have one entry per query ({idx.shape[0]}), got {q_labels.shape[0]}")
@@ -157,15 +168,15 @@ def one_shot_accuracy(features, labels, classes=None, *, episodes=200, queries=5
     1.0
     """
     f = _as_matrix(features, "features")
-    y = np.asarray(labels).reshape(-1)
+    y = _labels(labels, "labels")
     if y.shape[0] != f.shape[0]:
         raise ValueError(f"labels must have one entry per feature row ({f.shape[0]}), got {y.shape[0]}")
-    classes = np.unique(y) if classes is None else np.asarray(classes).reshape(-1)
+    classes = np.unique(y) if classes is None else _labels(classes, "classes")
     if len(classes) < 2 or len(set(classes.tolist())) != len(classes):
         raise ValueError(f"classes must hold at least two different labels, got {classes.tolist()}")
-    episodes = _check_int(episodes, "episodes", minimum=1)
+    episodes = _check_trials(episodes, "episodes")
     queries = _check_int(queries, "queries", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     pools = [np.flatnonzero(y == c) for c in classes]
     for c, pool in zip(classes, pools):
         if pool.size < queries + 1:

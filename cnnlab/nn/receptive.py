@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .._validate import _check_int
+from .explain import _input_errors
 from .explain import (
     _POINTWISE, _as_images, _check_model, _check_real, _device, _eval_mode, _forward_until, _leaf_layers,
     _resolve_layer,
@@ -67,6 +68,7 @@ def _geometry(module):
     return None
 
 
+@_input_errors("input_shape")
 def layer_receptive_field(model, layer, input_shape) -> LayerReceptiveField:
     """Receptive field of a layer's units, traced through the layers that run before it.
 
@@ -158,6 +160,7 @@ class Patches(NamedTuple):
     field: LayerReceptiveField
 
 
+@_input_errors("x")
 def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fill=None) -> Patches:
     """The image patches that excite one channel of a layer most (Bishop ch. 10 slides).
 
@@ -208,7 +211,7 @@ def top_activating_patches(model, x, layer, channel, *, k=9, batch_size=500, fil
     if k > x.shape[0]:
         raise ValueError(f"k must be at most the number of images ({x.shape[0]}), got {k}")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    fill = float(x.min()) if fill is None else _check_real(fill, "fill")
+    fill = float(x.min()) if fill is None else _check_real(fill, "fill", minimum=-1e30, maximum=1e30)
     best, where = [], []
     with _eval_mode(model), torch.no_grad():
         for s in range(0, x.shape[0], batch_size):

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .._validate import _check_mode
+from .explain import _input_errors
 from .models import LENET5_NOTES_PARAMS, lenet5
 
 __all__ = ["Row", "Summary", "Table", "lenet5_table", "summary"]
@@ -150,6 +151,7 @@ def _real_pass(model, input_size, dtype, device):
         model.train(was_training)
 
 
+@_input_errors("input_size")
 def summary(model: nn.Module, input_size=None, *, style: str = "torch", activations: bool = True,
             dtype: torch.dtype | None = None) -> Summary:
     """A Keras-style table of a model's layers, output shapes and parameter counts.

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import _check_int
+from .._validate import MAX_CHANNELS, _check_alloc, _check_int, _check_seed, _check_trials
+from .explain import _input_errors
 from .explain import (
     _as_images, _check_classes, _check_clip, _check_model, _check_real, _device, _eval_mode,
     _forward_until, _resolve_layer, _targets,
@@ -51,12 +52,13 @@ def gaussian_blur(x, sigma) -> torch.Tensor:
     sigma = _check_real(sigma, "sigma", minimum=0.0)
     if sigma == 0:
         return x
-    radius = max(1, math.ceil(3 * sigma))
+    radius = max(1, math.ceil(3 * sigma)) if 3 * sigma < min(x.shape[-2:]) else min(x.shape[-2:])
     if radius >= min(x.shape[-2:]):
         raise ValueError(f"sigma={sigma} needs images larger than {radius} pixels, got {tuple(x.shape[-2:])}")
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    # in float64: a tiny sigma must not become 0 in float32 (0/0); the centre weight is 1
+    t = torch.arange(-radius, radius + 1, dtype=torch.float64, device=x.device)
     g = torch.exp(-0.5 * (t / sigma) ** 2)
-    g = g / g.sum()
+    g = (g / g.sum()).to(x.dtype)
     c = x.shape[1]
     y = F.pad(x, (radius, radius, radius, radius), mode="reflect")
     y = F.conv2d(y, g.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
@@ -80,6 +82,7 @@ def _jitter(x, jitter, gen):
     return torch.roll(x, shifts=(dy, dx), dims=(2, 3))
 
 
+@_input_errors("shape (or init)")
 def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(1, 28, 28),
                         steps=200, lr=0.05, l2=0.03, jitter=2, blur_every=4, blur_sigma=1.0,
                         clip=(0.0, 1.0), init=None, seed=0) -> Synthesis:
@@ -128,14 +131,14 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
     _check_model(model)
     if (target is None) == (layer is None):
         raise ValueError("give either target (a class) or layer and channel, not both or neither")
-    steps = _check_int(steps, "steps", minimum=1)
+    steps = _check_trials(steps, "steps")
     lr = _check_real(lr, "lr", positive=True)
     l2 = _check_real(l2, "l2", minimum=0.0)
-    jitter = _check_int(jitter, "jitter", minimum=0)
+    jitter = _check_int(jitter, "jitter", minimum=0, maximum=2**31 - 1)
     blur_every = _check_int(blur_every, "blur_every", minimum=0)
     blur_sigma = _check_real(blur_sigma, "blur_sigma", minimum=0.0)
     clip = _check_clip(clip)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+    gen = torch.Generator().manual_seed(_check_seed(seed))
     if layer is not None:
         name, _ = _resolve_layer(model, layer)
         if channel is None:
@@ -151,10 +154,11 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
         if not isinstance(shape, (tuple, list)) or len(shape) != 3:
             raise TypeError(f"shape must be a (C, H, W) tuple, got {shape!r}")
         shape = tuple(_check_int(v, "shape", minimum=1) for v in shape)
+        _check_alloc(n * math.prod(shape), "shape", shape, itemsize=4)
         lo, hi = clip if clip is not None else (0.0, 1.0)
         x = lo + (hi - lo) * (0.5 + 0.01 * torch.randn((n, *shape), generator=gen))
     else:
-        x = _as_images(init, "init").detach().clone()
+        x = _as_images(init, "init", model=model).detach().clone()
         if x.shape[0] != n:
             raise ValueError(f"init must hold one image per target ({n}), got {x.shape[0]}")
     x = x.to(_device(model)).requires_grad_(True)
@@ -179,14 +183,24 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
             x.grad = g
             opt.step()
             with torch.no_grad():
+                if not torch.isfinite(x).all():
+                    raise ValueError(f"the image overflowed to NaN or infinity at step {step + 1}: lr = {lr}, "
+                                     f"l2 = {l2} are too large for this model")
                 if blur_every and blur_sigma and (step + 1) % blur_every == 0:
-                    x.copy_(gaussian_blur(x, blur_sigma))
+                    try:
+                        x.copy_(gaussian_blur(x, blur_sigma))
+                    except ValueError as exc:
+                        raise ValueError(f"blur_sigma: {exc}") from exc
                 if clip is not None:
                     x.clamp_(*clip)
+                if not torch.isfinite(x).all():
+                    raise ValueError(f"the image overflowed to NaN or infinity at step {step + 1}: lr = {lr}, "
+                                     f"l2 = {l2} are too large for this model")
             history.append(float(objective.detach().mean()))
     return Synthesis(x.detach(), history)
 
 
+@_input_errors("x")
 def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter=0,
               clip=(0.0, 1.0), seed=0) -> Synthesis:
     """DeepDream (Bishop ch. 10 slides): amplify whatever a layer already sees in an image.
@@ -228,13 +242,13 @@ def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter
     _check_model(model)
     x = _as_images(x, model=model).detach().clone()
     name, _ = _resolve_layer(model, layer)
-    steps = _check_int(steps, "steps", minimum=1)
+    steps = _check_trials(steps, "steps")
     step_size = _check_real(step_size, "step_size", positive=True)
-    jitter = _check_int(jitter, "jitter", minimum=0)
+    jitter = _check_int(jitter, "jitter", minimum=0, maximum=2**31 - 1)
     clip = _check_clip(clip)
     if channel is not None:
-        channel = _check_int(channel, "channel", minimum=0)
-    gen = torch.Generator().manual_seed(_check_int(seed, "seed", minimum=0))
+        channel = _check_int(channel, "channel", minimum=0, maximum=MAX_CHANNELS)
+    gen = torch.Generator().manual_seed(_check_seed(seed))
     history = []
     with _eval_mode(model), torch.enable_grad():
         for _ in range(steps):
@@ -252,5 +266,7 @@ def deepdream(model, x, layer, *, steps=20, step_size=0.02, channel=None, jitter
                 x = x + step_size * g / scale
                 if clip is not None:
                     x = x.clamp(*clip)
+                if not torch.isfinite(x).all():
+                    raise ValueError(f"the image overflowed to NaN or infinity: step_size = {step_size} is too large")
             history.append(float(energy.detach().mean()))
     return Synthesis(x.detach(), history)

@@ -19,7 +19,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .._validate import _as_array, _check_int, _check_mode
+from .._validate import (
+    _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_trials,
+)
+from .explain import _input_errors
 
 __all__ = [
     "Evaluation",
@@ -46,7 +49,7 @@ def set_seed(seed: int) -> None:
     >>> set_seed(0); bool((a == torch.rand(2)).all())
     True
     """
-    seed = _check_int(seed, "seed", minimum=0)
+    seed = _check_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -130,7 +133,10 @@ class _Batches:
             self.loader = torch.utils.data.DataLoader(data, batch_size=batch_size, shuffle=shuffle,
                                                       generator=generator)
         elif isinstance(data, (tuple, list)) and len(data) == 2:
-            x, y = to_tensors(*data)
+            try:
+                x, y = to_tensors(*data)
+            except (TypeError, ValueError) as exc:  # name the argument: train, val or data
+                raise type(exc)(f"{name}: {exc}") from exc
             self.x, self.y = x.to(device), y.to(device)
         else:
             raise TypeError(f"{name} must be an (images, labels) pair, a torch Dataset or a DataLoader, "
@@ -230,6 +236,7 @@ def _check_model(model):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
 
 
+@_input_errors("train (or val)")
 def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimizer="adam",
         loss="cross_entropy", weight_decay=0.0, device=None, seed=0, shuffle=True, progress=True,
         desc=None, channels_last=None) -> History:
@@ -284,13 +291,21 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     (3, True)
     """
     _check_model(model)
-    epochs = _check_int(epochs, "epochs", minimum=1)
+    epochs = _check_trials(epochs, "epochs")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
-    if not (isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0):
+    seed = _check_seed(seed)
+    if _check_real(lr, "lr") <= 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not (isinstance(weight_decay, (int, float)) and weight_decay >= 0):
+    weight_decay = _check_real(weight_decay, "weight_decay", maximum=1e30)
+    if weight_decay < 0:
         raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+    shuffle = _check_bool(shuffle, "shuffle")
+    progress = _check_bool(progress, "progress")
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be None or a str, got {desc!r}")
+    if channels_last is not None:
+        channels_last = _check_bool(channels_last, "channels_last")
+    check_labels = not callable(loss)
     dev = _device(device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -319,6 +334,8 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
             for xb, yb in train_batches:
                 opt.zero_grad(set_to_none=True)
                 scores = model(xb)
+                if check_labels and epoch == 1:
+                    _check_labels(scores, yb, "train")
                 batch_loss = loss_fn(scores, yb)
                 batch_loss.backward()
                 opt.step()
@@ -332,7 +349,7 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
             history.accuracy.append(correct.item() / seen)
             postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.4f}"}
             if val_batches is not None:
-                ev = _evaluate(model, val_batches, loss_fn)
+                ev = _evaluate(model, val_batches, loss_fn, check_labels, "val")
                 history.val_loss.append(ev.loss)
                 history.val_accuracy.append(ev.accuracy)
                 postfix.update(val_loss=f"{ev.loss:.4f}", val_acc=f"{ev.accuracy:.4f}")
@@ -354,7 +371,16 @@ def _count(batches) -> int:
     return len(batches.y)
 
 
-def _evaluate(model, batches, loss_fn) -> Evaluation:
+def _check_labels(scores, labels, name):
+    """Cross-entropy needs 0 <= label < classes; say so instead of torch's IndexError."""
+    if scores.ndim != 2:
+        raise ValueError(f"the model must return (N, classes) scores, got shape {tuple(scores.shape)}")
+    if labels.numel() and (int(labels.max()) >= scores.shape[1] or int(labels.min()) < 0):
+        raise ValueError(f"{name} labels must be class indices in [0, {scores.shape[1] - 1}] (the model has "
+                         f"{scores.shape[1]} outputs), got labels from {int(labels.min())} to {int(labels.max())}")
+
+
+def _evaluate(model, batches, loss_fn, check_labels=False, name="data") -> Evaluation:
     was_training = model.training
     model.eval()
     total, correct, seen = 0.0, 0, 0
@@ -362,6 +388,8 @@ def _evaluate(model, batches, loss_fn) -> Evaluation:
         with torch.inference_mode():
             for xb, yb in batches:
                 scores = model(xb)
+                if check_labels:
+                    _check_labels(scores, yb, name)
                 total += loss_fn(scores, yb).item() * len(yb)
                 correct += int((scores.argmax(1) == yb).sum())
                 seen += len(yb)
@@ -376,6 +404,7 @@ def _model_device(model) -> torch.device:
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
+@_input_errors("data")
 def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy") -> Evaluation:
     """Mean loss and accuracy of ``model`` on ``data`` (eval mode, no gradients).
 
@@ -405,9 +434,10 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
     batch_size = _check_int(batch_size, "batch_size", minimum=1)
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
-    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss))
+    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss), not callable(loss))
 
 
+@_input_errors("images")
 def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     """Softmax class probabilities, shape (N, classes), as a float32 numpy array.
 
@@ -423,6 +453,8 @@ def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     dev = _model_device(model) if device is None else _device(device)
     model.to(dev)
     x = to_tensors(images)
+    if len(x) == 0:
+        raise ValueError(f"images must hold at least one image, got shape {tuple(x.shape)}")
     was_training = model.training
     model.eval()
     out = []
@@ -481,6 +513,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None) -> np.ndarray:
     if num_classes is None:
         num_classes = int(max(t.max(initial=-1), p.max(initial=-1))) + 1
     k = _check_int(num_classes, "num_classes", minimum=1)
+    _check_alloc(k * k, "num_classes", k)
     if t.size and max(t.max(), p.max()) >= k:
-        raise ValueError(f"labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
+        raise ValueError(f"y_true and y_pred labels must be below num_classes = {k}, got {max(t.max(), p.max())}")
     return np.bincount(t * k + p, minlength=k * k).reshape(k, k)

@@ -19,7 +19,14 @@ def fmt(value, *, max_denominator=12, digits=3) -> str:
     >>> fmt(2.0), fmt(5 / 3), fmt(-0.5), fmt(0.123456)
     ('2', '5/3', '−1/2', '0.123')
     """
-    v = float(value)
+    from .._validate import _check_int
+
+    max_denominator = _check_int(max_denominator, "max_denominator", minimum=1)
+    digits = _check_int(digits, "digits", minimum=1, maximum=17)
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"value must be a real number, got {value!r:.80}") from exc
     if not np.isfinite(v):
         return str(v)
     if abs(v - round(v)) < 1e-9:
@@ -33,9 +40,19 @@ def fmt(value, *, max_denominator=12, digits=3) -> str:
     return text.replace("-", "−") if text != "0" else "0"
 
 
+def check_ax(ax):
+    """``ax`` if it is None or a matplotlib Axes; a TypeError naming ``ax`` otherwise."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {ax!r}")
+    return ax
+
+
 def get_ax(ax, figsize=(6, 3)):
-    """Return ``ax``, or a new Axes on a new pyplot figure when ``ax`` is None."""
-    if ax is not None:
+    """Return ``ax``, or a new Axes on a new pyplot figure when ``ax`` is None (a TypeError
+    when ``ax`` is neither)."""
+    if check_ax(ax) is not None:
         return ax
     import matplotlib.pyplot as plt  # only when the caller did not give an Axes
 
@@ -47,3 +64,112 @@ def text_color(rgba) -> str:
     """Black or white, whichever reads better on the background colour ``rgba``."""
     r, g, b = rgba[:3]
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+
+
+# -- the contract for the arguments every plotting function shares ------------------------
+_FONT_SIZES = ("xx-small", "x-small", "small", "medium", "large", "x-large", "xx-large", "larger", "smaller")
+_TEXT = ("title", "label", "xlabel", "ylabel", "kernel_symbol")
+_FLAGS = ("colorbar", "signed", "ticks", "gray")
+_OPTIONAL_FLAGS = ("annotate", "stem", "exact")
+_LINESTYLES = ("-", "--", "-.", ":", "solid", "dashed", "dashdot", "dotted", "None", "none", " ", "")
+_REALS = ("vmin", "vmax", "target", "chance", "start", "duration", "offset_db")
+
+
+def _real(value, name, *, optional=True, lo=None, hi=None, positive=False):
+    from .._validate import _check_real
+
+    if value is None and optional:
+        return
+    v = _check_real(value, name)
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    if lo is not None and v < lo or hi is not None and v > hi:
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {value!r}")
+
+
+def check_style(**kwargs):
+    """Check the arguments the plotting functions share, by name (``ax``, ``cmap``,
+    ``color``, ``fontsize``, ``alpha``, ``lw``, titles and labels, flags, limits) with the
+    contract of :mod:`cnnlab._validate`; unknown names are ignored."""
+    import matplotlib
+    from matplotlib.colors import Colormap, is_color_like
+
+    from .._validate import _check_bool, _check_int
+
+    for name, value in kwargs.items():
+        if name == "ax":
+            check_ax(value)
+        elif name == "cmap":
+            if value is None or isinstance(value, Colormap):
+                continue
+            if not isinstance(value, str):
+                raise TypeError(f"cmap must be a colormap name or None, got {value!r}")
+            if value not in matplotlib.colormaps:
+                raise ValueError(f"cmap must be a matplotlib colormap name such as 'gray' or 'RdBu_r', got {value!r}")
+        elif name == "color":
+            if value is not None and not (isinstance(value, (str, tuple)) and is_color_like(value)):
+                raise (ValueError if isinstance(value, str) else TypeError)(
+                    f"color must be a matplotlib colour such as 'red' or '#1f77b4', got {value!r}")
+        elif name == "fontsize":
+            if value is None or isinstance(value, str) and value in _FONT_SIZES:
+                continue
+            if isinstance(value, str):
+                raise ValueError(f"fontsize must be a positive number or one of {', '.join(_FONT_SIZES)}, "
+                                 f"got {value!r}")
+            _real(value, "fontsize", positive=True, hi=1000)
+        elif name == "alpha":
+            _real(value, "alpha", lo=0, hi=1)
+        elif name in ("lw", "width"):
+            _real(value, name, optional=False, positive=True, hi=1e6)
+        elif name in _TEXT:
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a str or None, got {value!r}")
+        elif name in _FLAGS:
+            _check_bool(value, name)
+        elif name in _OPTIONAL_FLAGS:
+            if value is not None:
+                _check_bool(value, name)
+        elif name in _REALS:
+            _real(value, name)
+        elif name in ("highlight_rows", "highlight_cols", "highlight"):
+            if value is None:
+                continue
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, range, np.ndarray)):
+                raise TypeError(f"{name} must be a sequence of int indices, got {value!r}")
+            for v in value:
+                _check_int(v, name, minimum=0)
+        elif name in ("labels", "class_names", "colors", "linestyles"):
+            if value is not None and (isinstance(value, (str, bytes)) or
+                                      not isinstance(value, (list, tuple, np.ndarray))):
+                raise TypeError(f"{name} must be a list or None, got {value!r}")
+            if name == "colors" and value is not None:
+                for c in value:
+                    if c is not None and not is_color_like(c):
+                        raise ValueError(f"colors must hold matplotlib colours such as 'red', got {c!r}")
+            if name == "linestyles" and value is not None:
+                for ls in value:
+                    if not (ls is None or isinstance(ls, tuple) or isinstance(ls, str) and ls in _LINESTYLES):
+                        raise ValueError(f"linestyles must hold matplotlib line styles such as '--', got {ls!r}")
+
+
+def checked(fn):
+    """Decorator for a public plotting function: :func:`check_style` on its arguments first."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(fn)
+    names = [n for n in sig.parameters if n == "ax" or n in ("cmap", "color", "fontsize", "alpha", "lw", "width")
+             or n in _TEXT or n in _FLAGS or n in _OPTIONAL_FLAGS or n in _REALS
+             or n in ("highlight_rows", "highlight_cols", "highlight", "labels", "class_names", "colors",
+                      "linestyles")]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError:
+            return fn(*args, **kwargs)  # let Python say what is missing
+        check_style(**{n: bound.arguments[n] for n in names if n in bound.arguments})
+        return fn(*args, **kwargs)
+
+    return wrapper

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import numpy as np
 from matplotlib.patches import Polygon, Rectangle
 
-from .._validate import _as_array, _check_mode, _padding_pairs, _tuple
+from .._validate import _as_array, _check_alloc, _check_int, _check_mode, _padding_pairs, _tuple
 from ..layers import conv1d, conv2d
 from ..shapes import conv_output_size
 from ..toeplitz import conv2d_matrix
-from ._style import HIGHLIGHT, KERNEL, OUTPUT, PAD, fmt, get_ax
+from ._style import HIGHLIGHT, KERNEL, OUTPUT, PAD, checked, fmt, get_ax
 
 __all__ = ["ConvGeometry", "conv_geometry", "plot_conv_tape", "plot_conv_input", "plot_conv_output"]
 
@@ -67,11 +69,11 @@ class ConvGeometry:
     def unravel(self, position):
         """Turn a flat output index (a matrix row) or an index tuple into an index tuple."""
         if isinstance(position, (tuple, list)):
-            pos = tuple(int(p) for p in position)
+            pos = tuple(_check_int(p, "position") for p in position)
             if len(pos) != self.ndim or any(not 0 <= p < n for p, n in zip(pos, self.out_shape)):
                 raise ValueError(f"position must index an output of shape {self.out_shape}, got {position!r}")
             return pos
-        flat = int(position)
+        flat = _check_int(position, "position")
         if not 0 <= flat < self.output.size:
             raise ValueError(f"position must lie in 0..{self.output.size - 1}, got {position!r}")
         return tuple(int(i) for i in np.unravel_index(flat, self.out_shape))
@@ -171,6 +173,8 @@ def conv_geometry(x, kernel, *, stride=1, padding=0, dilation=1, operation="corr
         conv_output_size(n, k, s, p, d)
         for n, k, s, p, d in zip(x.shape, kernel.shape, stride, padding, dilation)
     )
+    padded = math.prod(n + p[0] + p[1] for n, p in zip(x.shape, padding))
+    _check_alloc(padded * max(1, math.prod(out_shape)), "padding", padding)   # the matrix view
     applied = kernel[(slice(None, None, -1),) * nd] if operation == "convolution" else kernel
     applied = np.ascontiguousarray(applied)
     x_padded = np.pad(x, padding)
@@ -194,6 +198,7 @@ def _cell(ax, x, y, text, face, *, edge="#555555", lw=0.8, color="black", size=9
         ax.text(x, y, text, ha="center", va="center", fontsize=size, color=color, zorder=z + 1)
 
 
+@checked
 def plot_conv_tape(geom, position=0, *, ax=None, reveal="all", kernel_symbol="w", title=None):
     """Draw a 1-D convolution as three tapes: kernel taps, padded input, output.
 
@@ -303,6 +308,7 @@ def _faces(values, cmap_name, mask=None, mask_color=PAD):
     return faces
 
 
+@checked
 def plot_conv_input(geom, position=None, *, ax=None, annotate=None, title=None):
     """Draw the padded 2-D input, the pad in grey, and the kernel footprint of ``position``.
 
@@ -342,6 +348,7 @@ def plot_conv_input(geom, position=None, *, ax=None, annotate=None, title=None):
     return ax
 
 
+@checked
 def plot_conv_output(geom, position=None, *, ax=None, annotate=None, title=None):
     """Draw the 2-D output grid with its values and the selected ``position`` outlined.
 

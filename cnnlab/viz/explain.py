@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import _as_array, _check_int, _check_mode
-from ._style import HIGHLIGHT, OUTPUT, get_ax
+from .._validate import _as_array, _check_alloc, _check_int, _check_mode
+from ._style import HIGHLIGHT, OUTPUT, checked, get_ax
 
 __all__ = ["image_grid", "show_grid", "show_heatmap", "blend_heatmap", "plot_accuracy_vs_epsilon", "show_boxes"]
 
@@ -38,6 +38,7 @@ def _ncols(n, ncols):
     return min(ncols, n)
 
 
+@checked
 def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     """Tile N small images into one mosaic, separated by ``pad`` NaN pixels.
 
@@ -77,6 +78,8 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     n, h, w = arr.shape
     ncols = _ncols(n, ncols)
     pad = _check_int(pad, "pad", minimum=0)
+    rows = -(-n // ncols)
+    _check_alloc((rows * (h + pad)) * (ncols * (w + pad)), "pad", pad)
     if normalize == "each":
         lo = np.nanmin(arr, axis=(1, 2), keepdims=True)
         span = np.nanmax(arr, axis=(1, 2), keepdims=True) - lo
@@ -95,6 +98,7 @@ def image_grid(images, ncols=None, *, pad=1, normalize="each"):
     return grid
 
 
+@checked
 def show_grid(images, *, ncols=None, labels=None, normalize="each", cmap=None, pad=1, ax=None,
               title=None, fontsize=9):
     """Show many small images (filters, feature maps, patches, neighbours) in one Axes.
@@ -171,6 +175,7 @@ def _heat_limits(hm, signed, vmax):
     return (-m, m) if signed else (min(0.0, float(hm.min())) if vmax is None else 0.0, m)
 
 
+@checked
 def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, signed=False, colorbar=True,
                  vmax=None):
     """A grey-level image with a saliency or Grad-CAM map laid over it.
@@ -221,6 +226,7 @@ def show_heatmap(image, heat, *, ax=None, alpha=0.5, cmap="jet", title=None, sig
     return ax
 
 
+@checked
 def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False, vmax=None):
     """The picture :func:`show_heatmap` draws, as one RGB array (for fast mosaics).
 
@@ -242,6 +248,8 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False, vmax=None
     """
     import matplotlib
 
+    if cmap is None:
+        raise TypeError("cmap must be a colormap name such as 'jet', got None")
     img, hm = _image_and_heat(image, heat, alpha)
     span = img.max() - img.min()
     grey = (img - img.min()) / (span if span > 0 else 1.0)
@@ -250,6 +258,7 @@ def blend_heatmap(image, heat, *, alpha=0.5, cmap="jet", signed=False, vmax=None
     return (1 - alpha) * grey[..., None] + alpha * colour
 
 
+@checked
 def plot_accuracy_vs_epsilon(epsilons, accuracies, *, ax=None, label=None, chance=None):
     """FGSM: test accuracy against the attack size ε.
 
@@ -321,6 +330,7 @@ def _place_box_labels(ax, boxes, labels, colors, H, W):
                 bbox=dict(facecolor="black", alpha=0.55, edgecolor="none", pad=0.5))
 
 
+@checked
 def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=None, title=None):
     """An image with bounding boxes (x, y, h, w): centre column, centre row, height, width,
     all as fractions of the image size (cnnlab.nn.localization's convention).
@@ -343,11 +353,14 @@ def show_boxes(image, boxes, *, labels=None, colors=None, linestyles=None, ax=No
     img = img[0] if img.ndim == 3 and img.shape[0] == 1 else img
     if img.ndim != 2:
         raise ValueError(f"image must be (H, W) or (1, H, W), got shape {img.shape}")
-    b = _np(boxes, "boxes", ndim=(1, 2), allow_empty=True).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4))
+    b = _np(boxes, "boxes", ndim=(1, 2), allow_empty=True)
+    if b.size % 4 or b.ndim == 2 and b.size and b.shape[1] != 4:
+        raise ValueError(f"boxes must be (N, 4) rows of (x, y, h, w), got shape {b.shape}")
+    b = b.reshape(-1, 4)
     n = len(b)
     for name, seq in (("labels", labels), ("colors", colors), ("linestyles", linestyles)):
         if seq is not None and len(seq) != n:
-            raise ValueError(f"{name} must have one entry per box ({n}), got {len(seq)}")
+            raise ValueError(f"{name} must have one entry per box (boxes has {n}), got {len(seq)}")
     H, W = img.shape
     ax = get_ax(ax, figsize=(3, 3))
     ax.imshow(img, cmap="gray", interpolation="nearest", vmin=0, vmax=max(1.0, float(img.max())))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import _as_array, _check_int
-from ._style import fmt, get_ax, text_color
+from ._style import checked, fmt, get_ax, text_color
 
 __all__ = ["sample_photo", "show_image", "show_feature_map", "plot_kernel"]
 
@@ -12,6 +12,7 @@ __all__ = ["sample_photo", "show_image", "show_feature_map", "plot_kernel"]
 LUMA = np.array([0.299, 0.587, 0.114])
 
 
+@checked
 def sample_photo(*, downsample=2, gray=True):
     """Grace Hopper's portrait, which ships with matplotlib (no download), as floats in [0, 1].
 
@@ -38,8 +39,7 @@ def sample_photo(*, downsample=2, gray=True):
     import matplotlib.image as mimage
 
     downsample = _check_int(downsample, "downsample", minimum=1)
-    if not isinstance(gray, bool):
-        raise TypeError(f"gray must be a bool, got {gray!r}")
+    _check_int(downsample, "downsample", maximum=512, what="at most 512 (the photo is 512 pixels wide)")
     with cbook.get_sample_data("grace_hopper.jpg") as f:
         img = mimage.imread(f, format="jpg").astype(np.float64) / 255.0
     if gray:
@@ -50,6 +50,7 @@ def sample_photo(*, downsample=2, gray=True):
     return img.reshape(shape).mean(axis=(1, 3))
 
 
+@checked
 def show_image(img, *, ax=None, title=None, cmap="gray", vmin=None, vmax=None, colorbar=False):
     """Show a grey-level (2-D) or RGB (H, W, 3) image without axes ticks.
 
@@ -66,6 +67,8 @@ def show_image(img, *, ax=None, title=None, cmap="gray", vmin=None, vmax=None, c
     ((3, 3), 'eye')
     """
     img = _as_array(img, "img", ndim=(2, 3))
+    if img.dtype.kind == "c":
+        raise TypeError(f"img must be real, got dtype {img.dtype}")
     if img.ndim == 3 and img.shape[2] not in (3, 4):
         raise ValueError(f"img must be (H, W), (H, W, 3) or (H, W, 4), got shape {img.shape}")
     ax = get_ax(ax, figsize=(4, 4))
@@ -79,6 +82,7 @@ def show_image(img, *, ax=None, title=None, cmap="gray", vmin=None, vmax=None, c
     return ax
 
 
+@checked
 def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cmap=None, percentile=100.0):
     """Show a filter response: signed maps on a diverging scale centred at 0 (red +, blue −).
 
@@ -115,6 +119,7 @@ def show_feature_map(fm, *, ax=None, title=None, signed=True, colorbar=False, cm
     return show_image(fm, ax=ax, title=title, cmap=cmap or "gray", vmin=0, vmax=vmax, colorbar=colorbar)
 
 
+@checked
 def plot_kernel(k, *, ax=None, title=None, annotate=None, fontsize=None):
     """Show a small 2-D kernel with its weights written in the cells (diverging colours).
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from .._validate import _as_array, _check_int, _check_mode
+from .._validate import _as_array, _check_alloc, _check_int, _check_mode
 from ..toeplitz import conv_matrix
-from ._style import HIGHLIGHT, fmt, get_ax, text_color
+from ._style import HIGHLIGHT, checked, fmt, get_ax, text_color
 
 __all__ = ["plot_matrix", "toeplitz_labels"]
 
@@ -44,6 +44,7 @@ def toeplitz_labels(symbol, m, n, mode="full"):
         raise TypeError(f"symbol must be a str, got {symbol!r}")
     m = _check_int(m, "m", minimum=1)
     n = _check_int(n, "n", minimum=1)
+    _check_alloc(m * (m + n), "m and n", f"{m}, {n}")
     mode = _check_mode(mode, ("full", "same", "valid"))
     index = np.rint(conv_matrix(np.arange(1, m + 1), n, mode)).astype(int) - 1
     labels = np.full(index.shape, "0", dtype=object)
@@ -53,6 +54,7 @@ def toeplitz_labels(symbol, m, n, mode="full"):
     return labels.astype(str)
 
 
+@checked
 def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), highlight_cols=(),
                 cmap="RdBu_r", title=None, xlabel=None, ylabel=None, fontsize=None, colorbar=False,
                 ticks=True):

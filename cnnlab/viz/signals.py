@@ -5,13 +5,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validate import _as_array, _check_int
-from ._style import INPUT, OUTPUT, fmt, get_ax
+from .._validate import _as_array, _check_int, _check_size
+from ._style import INPUT, OUTPUT, checked, fmt, get_ax
 
 __all__ = ["plot_signal", "plot_waveform", "plot_spectrum", "plot_frequency_response", "plot_pmf",
            "spectrum_db", "frequency_response_db"]
 
 
+@checked
 def plot_signal(x, *, t=None, ax=None, label=None, color=INPUT, title=None, highlight=None,
                 stem=None):
     """Plot a discrete-time signal as a stem plot (a line when it is long).
@@ -54,6 +55,8 @@ def plot_signal(x, *, t=None, ax=None, label=None, color=INPUT, title=None, high
         ax.plot(t, x, color=color, label=label, lw=1)
     if highlight is not None:
         idx = np.asarray(list(highlight), dtype=int)
+        if idx.size and idx.max() >= x.size:
+            raise ValueError(f"highlight must hold indices below len(x) = {x.size}, got {list(highlight)!r}")
         if idx.size:
             ax.plot(t[idx], x[idx], "o", ms=9, mfc="none", mec="#d62728", mew=2)
     ax.axhline(0, color="#999999", lw=0.6)
@@ -64,6 +67,7 @@ def plot_signal(x, *, t=None, ax=None, label=None, color=INPUT, title=None, high
     return ax
 
 
+@checked
 def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, color=None, alpha=1.0,
                   lw=1.0, title=None):
     """Plot an audio signal against time in milliseconds, optionally a window of it.
@@ -89,8 +93,8 @@ def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, col
     """
     x = _as_array(x, "x", ndim=1).astype(np.float64)
     rate = _check_int(rate, "rate", minimum=1)
-    i0 = max(0, int(round(start * rate)))
-    i1 = x.size if duration is None else min(x.size, i0 + int(round(duration * rate)))
+    i0 = max(0, int(round(max(0.0, min(start * rate, x.size)))))   # min: a huge start is past the end, not an overflow
+    i1 = x.size if duration is None else min(x.size, i0 + int(round(max(-1.0, min(duration * rate, x.size)))))
     if i0 >= i1:
         raise ValueError(f"the window start={start} s, duration={duration} s holds no sample of a "
                          f"{x.size / rate:g} s signal")
@@ -105,6 +109,7 @@ def plot_waveform(x, rate, *, ax=None, start=0.0, duration=None, label=None, col
     return ax
 
 
+@checked
 def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=None, nperseg=None):
     """Plot the magnitude spectrum of ``x`` in decibels (Hann window).
 
@@ -147,6 +152,7 @@ def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=
     return ax
 
 
+@checked
 def plot_frequency_response(h, rate, *, ax=None, label=None, color="black", n_fft=4096, title=None,
                             offset_db=0.0):
     """Plot the gain ``|H(f)|`` of an FIR filter ``h`` in decibels.
@@ -184,6 +190,7 @@ def plot_frequency_response(h, rate, *, ax=None, label=None, color="black", n_ff
     return ax
 
 
+@checked
 def plot_pmf(pmf, *, ax=None, label=None, color=OUTPUT, exact=None, title=None, width=0.8, alpha=0.85):
     """Bar plot of a probability mass function given as ``{value: probability}``.
 
@@ -214,6 +221,11 @@ def plot_pmf(pmf, *, ax=None, label=None, color=OUTPUT, exact=None, title=None, 
         raise TypeError(f"pmf must be a mapping {{value: probability}}, got {type(pmf).__name__}")
     if not pmf:
         raise ValueError("pmf must not be empty")
+    for v, pr in pmf.items():
+        for what, num in (("values", v), ("probabilities", pr)):
+            if isinstance(num, (bool, np.bool_)) or not isinstance(num, (int, float, np.integer, np.floating)) \
+                    and not hasattr(num, "denominator"):
+                raise TypeError(f"pmf {what} must be numbers, got {num!r}")
     items = sorted(pmf.items())
     values = np.array([float(v) for v, _ in items])
     probs = [p for _, p in items]
@@ -247,7 +259,7 @@ def spectrum_db(x, rate, nperseg=None):
     """
     x = _as_array(x, "x", ndim=1).astype(np.float64)
     rate = _check_int(rate, "rate", minimum=1)
-    seg = x.size if nperseg is None else _check_int(nperseg, "nperseg", minimum=2)
+    seg = x.size if nperseg is None else _check_size(nperseg, "nperseg", minimum=2)
     if seg > x.size:
         raise ValueError(f"nperseg must be at most len(x) = {x.size}, got {seg}")
     window = np.hanning(seg)
@@ -265,5 +277,5 @@ def frequency_response_db(h, rate, n_fft=4096):
     """
     h = _as_array(h, "h", ndim=1).astype(np.float64)
     rate = _check_int(rate, "rate", minimum=1)
-    n_fft = _check_int(n_fft, "n_fft", minimum=h.size)
+    n_fft = _check_size(n_fft, "n_fft", minimum=h.size)
     return np.fft.rfftfreq(n_fft, 1 / rate), 20 * np.log10(np.abs(np.fft.rfft(h, n_fft)) + 1e-12)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode
-from ._style import get_ax, text_color
+from ._style import checked, get_ax, text_color
 from .explain import show_grid
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_misclassified"]
@@ -27,6 +27,7 @@ def _series(history, metric):
     return epochs[:len(values)], values
 
 
+@checked
 def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=None):
     """Learning curves: one metric per epoch for one run or several runs side by side.
 
@@ -53,6 +54,8 @@ def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=
     >>> [line.get_label() for line in ax.lines], ax.lines[1].get_ydata().tolist()
     (['model1 val_accuracy', 'model2 val_accuracy'], [0.6, 0.9])
     """
+    if not isinstance(metric, (str, tuple, list)):
+        raise TypeError(f"metric must be one of {', '.join(map(repr, _METRICS))} or a tuple of them, got {metric!r}")
     metrics = (metric,) if isinstance(metric, str) else tuple(metric)
     if not metrics:
         raise ValueError("metric must name at least one of " + ", ".join(map(repr, _METRICS)))
@@ -82,6 +85,7 @@ def plot_history(history, metric="val_accuracy", *, ax=None, title=None, target=
     return ax
 
 
+@checked
 def plot_confusion_matrix(cm, *, ax=None, normalize=False, class_names=None, title=None, annotate=True):
     """A confusion matrix as a heat map: rows are true classes, columns predictions.
 
@@ -143,6 +147,7 @@ def plot_confusion_matrix(cm, *, ax=None, normalize=False, class_names=None, tit
     return ax
 
 
+@checked
 def plot_misclassified(images, y_true, y_pred, *, n=16, ncols=8, ax=None, proba=None, title=None):
     """The first ``n`` images whose prediction is wrong, captioned ``true→predicted``.
 
@@ -184,6 +189,8 @@ def plot_misclassified(images, y_true, y_pred, *, n=16, ncols=8, ax=None, proba=
     labels = [f"{t[i]}→{p[i]}" for i in wrong]
     if proba is not None:
         pr = _as_array(proba, "proba", ndim=2)
+        if pr.shape[0] != len(t) or pr.shape[1] <= int(p.max()):
+            raise ValueError(f"proba must have shape (N, classes) = ({len(t)}, > {int(p.max())}), got {pr.shape}")
         labels = [f"{lab} {pr[i, p[i]]:.0%}" for lab, i in zip(labels, wrong)]
     show_grid(imgs[wrong], ncols=min(_check_int(ncols, "ncols", minimum=1), len(wrong)), labels=labels,
               normalize="all", ax=ax, title=title or f"{int((t != p).sum())} misclassified of {len(t)}",

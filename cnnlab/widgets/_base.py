@@ -32,6 +32,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "control"
 
 
+def _message(exc, change=None, controls=()) -> str:
+    """The text shown for an error: the exception's message, prefixed by the name of the
+    control that was moved unless the message already names it; errors that are not a
+    ValueError/TypeError (a bug or an overflow deep inside) also say their type."""
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, (ValueError, TypeError)):
+        text = f"{type(exc).__name__}: {text}"
+    owner = change.get("owner") if isinstance(change, dict) else getattr(change, "owner", None)
+    name = str(getattr(owner, "description", "") or "").strip()
+    named = [str(getattr(c, "description", "") or "").strip().lower() for c in controls]
+    if name and not any(n and n in text.lower() for n in [name.lower(), *named]):
+        text = f"{name}: {text}"
+    return text
+
+
 class Explorer:
     """Base class: subclass, build controls in ``__init__``, implement ``compute`` and ``draw``.
 
@@ -44,7 +59,8 @@ class Explorer:
     result : object
         What ``compute`` returned for the current control values (``None`` after an error).
     error : str or None
-        The message shown instead of a figure when the settings are impossible.
+        The message shown above the last good figure when the settings are impossible or
+        anything else went wrong; it names the control that was moved.
     out : ipywidgets.Output
         The one output area: at least as tall as the figure (so the page does not jump),
         at most ``height`` (then it scrolls).
@@ -94,7 +110,8 @@ class Explorer:
         raise NotImplementedError
 
     def compute(self, **params):
-        """Pure computation; raise ``ValueError`` for impossible settings."""
+        """Pure computation; raise ``ValueError`` for impossible settings (any exception is
+        caught by :meth:`update` and shown, but a ValueError says it best)."""
         raise NotImplementedError
 
     def draw(self, result, figure: Figure) -> None:
@@ -119,7 +136,7 @@ class Explorer:
         """Observe ``controls``, lay them out (``box`` if given, else a VBox), draw once."""
         self.controls = list(controls)
         for control in self.controls:
-            control.observe(self.update, names="value")
+            control.observe(self._on_change, names="value")
             if getattr(control, "description", ""):  # a stable hook per control for browser tests
                 control.add_class("cnnlab-ctl-" + _slug(control.description))
         if box is None:
@@ -129,7 +146,7 @@ class Explorer:
         self.widget.add_class("cnnlab-explorer")
         if self.css_class:
             self.widget.add_class(self.css_class)
-        self.update()
+        self._on_change()
 
     @contextlib.contextmanager
     def hold_updates(self):
@@ -141,7 +158,7 @@ class Explorer:
             self._held -= 1
             if not self._held and self._pending:
                 self._pending = False
-                self.update()
+                self._on_change()
 
     @contextlib.contextmanager
     def _quietly(self):
@@ -155,20 +172,21 @@ class Explorer:
             self._pending = pending
 
     def update(self, change=None):
-        """Recompute and redraw for the current control values."""
+        """Recompute and redraw for the current control values.
+
+        Never raises: any error from reading the controls, computing or drawing is shown
+        as a message above the last good picture (the message names the control that was
+        moved), and kept on ``self.error``.
+        """
         if self._held:
             self._pending = True
             return
         start = time.perf_counter()
         self.updates += 1
+        png = None
         try:
             self.result = self.compute(**self.params())
             self.error = None
-        except ValueError as exc:
-            self.result = None
-            self.error = str(exc)
-        png = None
-        if self.error is None:
             if not (self._drawn and self.refresh(self.result, self.figure)):
                 self.figure.clear()
                 self.draw(self.result, self.figure)
@@ -179,10 +197,20 @@ class Explorer:
             else:
                 self.figure.savefig(buf, format="png", dpi=self.dpi)
             png = buf.getvalue()
-        head = None if self.error else self.header(self.result)
+            head = self.header(self.result)
+        except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
+            self.result = None
+            self.error = _message(exc, change, self.controls)
+            self._drawn = False  # the figure may be half drawn: redraw from scratch next time
+        self._render(png, head=None if self.error is not None else head)
+        self.last_update_s = time.perf_counter() - start
+
+    def _render(self, png, head=None):
+        """Show ``self.error`` (over the last good picture) or ``head`` and ``png``."""
         if self.error is not None:
             self.rendered_html = ('<div class="cnnlab-error" style="color:#a00;font-weight:bold;padding:1em">'
                                   f"⚠ {html.escape(self.error)}</div>")
+            png = self.rendered_image  # keep the last good picture
         else:
             self.rendered_html = head
         self.rendered_image = png
@@ -197,7 +225,17 @@ class Explorer:
                             "data": {f"image/{self.image_format}": base64.b64encode(png).decode("ascii"),
                                      "text/plain": "<figure>"}})
         self.out.outputs = tuple(outputs)
-        self.last_update_s = time.perf_counter() - start
+
+    def _on_change(self, change=None):
+        """What the controls call: :meth:`update`, with anything a subclass's own
+        ``update`` raises before reaching the base class shown instead of raised."""
+        try:
+            self.update(change)
+        except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
+            self.result = None
+            self.error = _message(exc, change, self.controls)
+            self._drawn = False
+            self._render(None)
 
     def _ipython_display_(self):
         display(self.widget)

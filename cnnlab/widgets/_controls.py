@@ -8,6 +8,15 @@ STYLE = {"description_width": "120px"}
 
 def slider(kind, value, lo, hi, description, *, step=None, continuous=False, width="340px", **kw):
     """An Int/FloatSlider with the course's label width; ``continuous_update`` off by default."""
+    from .._validate import _check_int, _check_real
+
+    # the initial value usually comes from a constructor argument: the contract's errors,
+    # not a TraitError (an out-of-range number is clamped, as the slider always did)
+    if kind is int:
+        _check_int(value, description)
+        value = max(lo, min(hi, value))
+    else:
+        value = max(lo, min(hi, _check_real(value, description)))
     cls = widgets.IntSlider if kind is int else widgets.FloatSlider
     if step is not None:
         kw["step"] = step

@@ -31,6 +31,13 @@ def _torch_args(geom, padding_mode):
     return tuple(flat), 0
 
 
+def _check_geom(geom):
+    from ..viz.conv import ConvGeometry
+
+    if not isinstance(geom, ConvGeometry):
+        raise TypeError(f"geom must be a ConvGeometry from cnnlab.viz.conv_geometry, got {geom!r:.80}")
+
+
 def torch_code(geom, padding_mode="symmetric"):
     """The ``torch.nn.functional`` code that computes the same output as ``geom``.
 
@@ -40,6 +47,7 @@ def torch_code(geom, padding_mode="symmetric"):
     >>> print(torch_code(g, "asymmetric").splitlines()[-2])
     x = F.pad(x, (0, 1))  # torch pads symmetrically; uneven padding goes through F.pad
     """
+    _check_geom(geom)
     nd = geom.ndim
     fn = f"conv{nd}d"
     lines = ["import torch", "import torch.nn.functional as F", ""]
@@ -74,6 +82,7 @@ def torch_check(geom, padding_mode="symmetric"):
         import torch.nn.functional as F
     except ImportError:
         return None, "torch is not installed here, so only cnnlab and the matrix product were compared"
+    _check_geom(geom)
     nd = geom.ndim
     x = torch.as_tensor(np.asarray(geom.x, dtype=np.float64))[None, None]
     w = torch.as_tensor(np.asarray(geom.kernel, dtype=np.float64))[None, None]

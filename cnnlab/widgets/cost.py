@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import ipywidgets as widgets
 
+from .._validate import _check_bool
 from ..shapes import conv_output_size, same_padding
 from ..viz import fmt
 from ._base import Explorer
@@ -27,12 +28,6 @@ class ConvCost:
 
     params: int
     macs: int
-
-
-def _check_bool(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=True):
@@ -87,7 +82,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     size = _check_int(size, "size", minimum=1)
     c_in = _check_int(c_in, "c_in", minimum=1)
     c_out = _check_int(c_out, "c_out", minimum=1)
-    k = _check_int(kernel_size, "kernel_size", minimum=1)
+    k = _check_int(kernel_size, "kernel_size", minimum=1, maximum=2**20)
     stride = _check_int(stride, "stride", minimum=1)
     bias = _check_bool(bias, "bias")
     if isinstance(padding, str):

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import kernels
+from .._validate import _as_array, _check_mode
 from ..layers import conv2d
 from ..systems import equivariance_error, translate
 from ..viz import fmt, plot_kernel, sample_photo, show_feature_map, show_image
@@ -60,8 +61,10 @@ def filter_image(image, kernel, *, dtype=np.float64):
     array([[0., 0.],
            [0., 0.]])
     """
-    image = np.asarray(image, dtype=dtype)
-    kernel = np.asarray(kernel, dtype=dtype)
+    if dtype not in (np.float32, np.float64, "float32", "float64"):
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64, got {dtype!r}")
+    image = _as_array(image, "image", ndim=2, dtype=dtype)
+    kernel = _as_array(kernel, "kernel", ndim=2, dtype=dtype)
     return conv2d(image[None, None], kernel[None, None], padding="same")[0, 0]
 
 
@@ -105,11 +108,10 @@ class KernelPlayground(Explorer):
 
     def __init__(self, image=None, *, preset="Sobel vertical"):
         super().__init__()
-        self.image = _photo(2) if image is None else np.asarray(image, dtype=float)
+        self.image = _photo(2) if image is None else _as_array(image, "image", dtype=np.float64)
         if self.image.ndim != 2:
             raise ValueError(f"image must be a 2-D grey image, got shape {self.image.shape}")
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
+        _check_mode(preset, tuple(PRESETS), "preset")
         self.cells = [[widgets.FloatText(value=float(PRESETS[preset][r, c]), description=f"k[{r},{c}]",
                                          step=0.5, style={"description_width": "46px"},
                                          layout=widgets.Layout(width="128px"))
@@ -158,6 +160,9 @@ class KernelPlayground(Explorer):
     def compute(self, *, kernel, preset, show):
         if not np.all(np.isfinite(kernel)):
             raise ValueError("every kernel entry must be a finite number")
+        if np.max(np.abs(kernel)) > 1e6:
+            raise ValueError(f"every kernel entry must lie within ±1e6 (so the response stays drawable), "
+                             f"got {np.max(np.abs(kernel)):g}")
         return PlaygroundResult(kernel, preset, show, filter_image(self.image, kernel))
 
     def draw(self, r, figure):
@@ -239,7 +244,7 @@ class GaborExplorer(Explorer):
 
     def __init__(self, image=None):
         super().__init__()
-        self.image = (_photo(3) if image is None else np.asarray(image, dtype=float)).astype(np.float32)
+        self.image = (_photo(3) if image is None else _as_array(image, "image", ndim=2)).astype(np.float32)
         self.theta = slider(float, round(math.pi / 4, 4), 0.0, round(math.pi, 4), "θ orientation",
                             step=round(math.pi / 16, 4), readout_format=".3f")
         self.omega = slider(float, 0.8, 0.1, 2.5, "ω frequency", step=0.05)
@@ -314,7 +319,7 @@ class EquivarianceExplorer(Explorer):
 
     def __init__(self, image=None):
         super().__init__()
-        self.image = _photo(4) if image is None else np.asarray(image, dtype=float)
+        self.image = _photo(4) if image is None else _as_array(image, "image", ndim=2, dtype=np.float64)
         self.dy = slider(int, 10, -40, 40, "shift down (rows)")
         self.dx = slider(int, -15, -40, 40, "shift right (cols)")
         self.kernel = widgets.Dropdown(options=EQUIVARIANCE_KERNELS, value="Sobel vertical", description="kernel",

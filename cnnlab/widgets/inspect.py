@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from .._validate import _as_array, _check_int, _check_real
 from ..viz.explain import blend_heatmap, show_grid
 from ._base import Explorer
 STYLE = {"description_width": "120px"}  # the course's label width (as cnnlab.widgets._controls)
@@ -24,21 +25,24 @@ def _prepare(model, images, labels):
     """(model, float images (N, C, H, W), labels array or None, number of classes)."""
     import torch
 
-    from ..nn.explain import _as_images, _check_model
+    from ..nn.explain import _as_images, _check_model, _dtype
     from ..nn.training import to_tensors
 
     _check_model(model)
     if not isinstance(images, torch.Tensor) or images.dtype == torch.uint8 or images.ndim == 3:
         images = to_tensors(images)
-    x = _as_images(images, "images").detach().cpu()
+    x = _as_images(images, "images").detach().cpu().to(_dtype(model))   # float64 numpy -> the model's float32
     if labels is not None:
-        labels = np.asarray(labels.cpu() if hasattr(labels, "cpu") else labels).reshape(-1)
+        labels = _as_array(labels.cpu().numpy() if hasattr(labels, "cpu") else labels, "labels", ndim=1)
         if labels.shape[0] != x.shape[0]:
             raise ValueError(f"labels must have one entry per image ({x.shape[0]}), got {labels.shape[0]}")
     with torch.no_grad():
         from ..nn.explain import _eval_mode
         with _eval_mode(model):
-            out = model(x[:1])
+            try:
+                out = model(x[:1])
+            except RuntimeError as exc:  # a shape the layers cannot take
+                raise ValueError(f"images of shape {tuple(x.shape)} do not fit the model: {exc}") from exc
     if out.ndim != 2:
         raise ValueError(f"model must return (N, classes) scores, got shape {tuple(out.shape)}")
     return x, labels, int(out.shape[1])
@@ -133,6 +137,7 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
 
 
 def _index_slider(n, value):
+    value = _check_int(value, "index", minimum=0, maximum=n - 1, what=f"an int in [0, {n - 1}] (an image number)")
     return widgets.IntSlider(value=value, min=0, max=n - 1, description="image #", style=STYLE,
                              layout=LAYOUT, continuous_update=False)
 
@@ -282,6 +287,9 @@ class AttributionExplorer(Explorer):
         if layer is not None and str(layer) not in names:
             raise ValueError(f"layer must be one of {', '.join(map(repr, names))}, got {layer!r}")
         self.index = _index_slider(len(self.x), index)
+        if target is not None:
+            target = _check_int(target, "target", minimum=0, maximum=self.n_classes - 1,
+                                what=f"None or a class in [0, {self.n_classes - 1}]")
         self.target = widgets.Dropdown(options=[("predicted class", -1)] + [(str(c), c) for c in range(self.n_classes)],
                                        value=-1 if target is None else target, description="explain class",
                                        style=STYLE, layout=LAYOUT)
@@ -377,6 +385,7 @@ class FGSMExplorer(Explorer):
         self.model = model
         self.x, self.labels, self.n_classes = _prepare(model, images, labels)
         self.index = _index_slider(len(self.x), index)
+        epsilon = _check_real(epsilon, "epsilon", minimum=0.0, maximum=0.5)
         self.epsilon = widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.01, description="epsilon ε",
                                            style=STYLE, layout=LAYOUT, continuous_update=False,
                                            readout_format=".2f")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-from .._validate import _as_array, _check_int, _check_mode
+from .._validate import _as_array, _check_int, _check_mode, _check_real
 from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
@@ -116,6 +116,7 @@ def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", a
     >>> shift_invariance(img, 1, 4, mode="avg")["pooled"]   # averages all move a little
     0.0
     """
+    atol = _check_real(atol, "atol", nonnegative=True)
     x = _as_array(image, "image", ndim=2).astype(np.float64)
     pixels = _check_int(pixels, "pixels", minimum=0)
     k = _check_int(kernel_size, "kernel_size", minimum=1)
@@ -198,8 +199,7 @@ class PoolingExplorer(Explorer):
 
     def __init__(self, *, source="4×4 example (Chollet slides)"):
         super().__init__()
-        if source not in _INPUTS:
-            raise ValueError(f"source must be one of {list(_INPUTS)}, got {source!r}")
+        _check_mode(source, tuple(_INPUTS), "source")
         self.source = widgets.Dropdown(options=list(_INPUTS), value=source, description="input", style=STYLE,
                                        layout=widgets.Layout(width="340px"))
         self.mode = widgets.ToggleButtons(options=[("max", "max"), ("average", "avg")], value="max",

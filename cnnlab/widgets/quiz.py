@@ -20,6 +20,7 @@ import pathlib
 import ipywidgets as widgets
 import numpy as np
 
+from .._validate import _check_callable, _check_real
 from ..viz import fmt
 from ._controls import STYLE
 
@@ -48,9 +49,22 @@ def _parse(text):
         return None
     try:
         values = parse_numbers(text.strip("()[]"), "answer")
-    except ValueError:
+    except (ValueError, TypeError, ArithmeticError):
         return text.lower()
     return float(values[0]) if values.size == 1 else tuple(float(v) for v in values)
+
+
+def _check_answer(answer):
+    """A number, a str, a tuple of numbers, or a list of those (TypeError otherwise)."""
+    items = answer if isinstance(answer, list) else [answer]
+    if not items:
+        raise ValueError("answer must not be an empty list")
+    for a in items:
+        parts = a if isinstance(a, tuple) else (a,)
+        for p in parts:
+            if isinstance(p, str) and not isinstance(a, tuple):
+                continue
+            _check_real(p, "answer")
 
 
 def _same(given, expected, tol):
@@ -101,6 +115,15 @@ class Quiz:
     """
 
     def __init__(self, question, answer, *, choices=None, hint="", explanation="", tol=1e-6):
+        for label, text in (("question", question), ("hint", hint), ("explanation", explanation)):
+            if not isinstance(text, str):
+                raise TypeError(f"{label} must be a str, got {text!r}")
+        tol = _check_real(tol, "tol", nonnegative=True)
+        _check_answer(answer)
+        if choices is not None:
+            if isinstance(choices, (str, bytes)) or not isinstance(choices, (list, tuple)) or not choices \
+                    or not all(isinstance(c, str) for c in choices):
+                raise TypeError(f"choices must be None or a non-empty list of str, got {choices!r}")
         self.question, self.answer, self.hint, self.explanation, self.tol = question, answer, hint, explanation, tol
         self.correct = None
         self._choices = choices is not None
@@ -144,14 +167,20 @@ class Quiz:
         return cls(entry.pop("question"), answer, **entry)
 
     def check(self, value):
-        """Check an answer (text as typed, or a choice) and show the verdict; returns True/False."""
+        """Check an answer (text as typed, or a choice) and show the verdict; returns True/False.
+
+        Never raises: an answer that cannot be read (``1e999``, a word where a number is
+        expected) is simply not right."""
         if value is None or (isinstance(value, str) and not value.strip()):
             self.correct = None
             self.feedback.value = '<span style="color:#777">not answered yet</span>'
             return False
-        given = _parse(value) if isinstance(value, str) and not self._choices else value
-        accepted = self.answer if isinstance(self.answer, list) else [self.answer]
-        self.correct = any(_same(given, a, self.tol) for a in accepted)
+        try:
+            given = _parse(value) if isinstance(value, str) and not self._choices else value
+            accepted = self.answer if isinstance(self.answer, list) else [self.answer]
+            self.correct = any(_same(given, a, self.tol) for a in accepted)
+        except Exception:  # noqa: BLE001 - an unreadable answer is a wrong one, never a crash
+            self.correct = False
         if self.correct:
             text = f'<span style="color:#1a7f37">✔ right.</span> {self.explanation}'
         else:
@@ -163,6 +192,13 @@ class Quiz:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _pretty(a):
+    try:
+        return "[" + ", ".join(fmt(v) for v in np.ravel(a)) + "]" if np.ndim(a) else fmt(a)
+    except Exception:  # noqa: BLE001 - complex or odd values: show them as Python does
+        return f"{a!r:.80}"
 
 
 def try_function(fn, reference, cases, *, name=None, rtol=1e-7, atol=1e-9):
@@ -192,11 +228,25 @@ def try_function(fn, reference, cases, *, name=None, rtol=1e-7, atol=1e-9):
     … todo is not written yet (it raised NotImplementedError)
     False
     """
+    reference = _check_callable(reference, "reference")
+    if isinstance(cases, (str, bytes)) or not isinstance(cases, (list, tuple)) \
+            or not all(isinstance(c, tuple) for c in cases):
+        raise TypeError(f"cases must be a list of tuples of arguments, got {cases!r}")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be None or a str, got {name!r}")
+    rtol = _check_real(rtol, "rtol", nonnegative=True)
+    atol = _check_real(atol, "atol", nonnegative=True)
     name = name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        print(f"✘ {name} is not a function (got {type(fn).__name__}): define it with def")
+        return False
     ok = True
     for args in cases:
         shown = ", ".join(repr(a) for a in args)
-        expected = np.asarray(reference(*args))
+        try:
+            expected = np.asarray(reference(*args))
+        except Exception as exc:  # noqa: BLE001 - the case itself is impossible
+            raise ValueError(f"cases: reference{args!r} raised {type(exc).__name__}: {exc}") from exc
         try:
             got = fn(*args)
         except NotImplementedError:
@@ -210,13 +260,18 @@ def try_function(fn, reference, cases, *, name=None, rtol=1e-7, atol=1e-9):
             print(f"… {name}({shown}) returned None: not written yet?")
             ok = False
             continue
-        got = np.asarray(got, dtype=float) if not isinstance(got, np.ndarray) else got
-        same = got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol)
-        pretty = lambda a: "[" + ", ".join(fmt(v) for v in np.ravel(a)) + "]" if np.ndim(a) else fmt(a)  # noqa: E731
+        try:
+            got = np.asarray(got, dtype=float) if not isinstance(got, np.ndarray) else got
+            same = got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+        except Exception:  # noqa: BLE001 - not numbers, or not comparable: a wrong answer
+            print(f"✘ {name}({shown}) returned {got!r:.80}, which is not an array of numbers like "
+                  f"{expected!r:.80}")
+            ok = False
+            continue
         if same:
-            print(f"✔ {name}({shown}) = {pretty(got)}")
+            print(f"✔ {name}({shown}) = {_pretty(got)}")
         else:
-            print(f"✘ {name}({shown}) = {pretty(got)} (shape {got.shape}), expected {pretty(expected)} "
+            print(f"✘ {name}({shown}) = {_pretty(got)} (shape {got.shape}), expected {_pretty(expected)} "
                   f"(shape {expected.shape})")
             ok = False
     return ok

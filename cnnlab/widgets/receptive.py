@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from .._validate import _check_int, _check_mode, _is_int
 from ..shapes import conv_output_size, receptive_field
 from ._base import Explorer
 from ._controls import STYLE, slider
@@ -34,6 +35,10 @@ PRESETS = {
 }
 
 _TOKEN = re.compile(r"^(conv|pool)(\d+)((?:/[sd]\d+)*)$")
+
+
+#: bounds that keep every explorer picture computable (and drawable) in a moment
+_MAX_PART, _MAX_LAYERS = 1000, 64
 
 
 def parse_layers(text):
@@ -61,10 +66,10 @@ def parse_layers(text):
     [('conv', 3, 1, 1), ('pool', 2, 2, 1), ('conv', 3, 1, 2), ('conv', 5, 2, 1)]
     """
     if not isinstance(text, str):
-        raise TypeError(f"layers must be a string like 'conv3 pool2', got {type(text).__name__}")
+        raise TypeError(f"text (the layers) must be a string like 'conv3 pool2', got {type(text).__name__}")
     tokens = [t for t in re.split(r"[\s,]+", text.strip().lower()) if t]
     if not tokens:
-        raise ValueError("layers must list at least one layer, e.g. 'conv3 conv3 pool2'")
+        raise ValueError("layers must list at least one layer, e.g. 'conv3 conv3 pool2' (the text is empty)")
     layers = []
     for token in tokens:
         m = _TOKEN.match(token)
@@ -77,7 +82,11 @@ def parse_layers(text):
         dilation = int(options.get("d", 1))
         if stride < 1 or dilation < 1:
             raise ValueError(f"layer {token!r}: stride and dilation must be positive")
+        if max(k, stride, dilation) > _MAX_PART:
+            raise ValueError(f"layer {token!r}: kernel, stride and dilation must be at most {_MAX_PART}")
         layers.append((kind, k, stride, dilation))
+    if len(layers) > _MAX_LAYERS:
+        raise ValueError(f"layers must list at most {_MAX_LAYERS} layers, got {len(layers)}")
     return layers
 
 
@@ -111,7 +120,12 @@ def dependency_cone(layers, unit):
     >>> len(dependency_cone(parse_layers("conv3 conv3 conv3"), 0)[0])
     7
     """
-    unit = int(unit)
+    unit = _check_int(unit, "unit", minimum=0, maximum=10**6)
+    if not isinstance(layers, (list, tuple)) or len(layers) > _MAX_LAYERS or not all(
+            isinstance(t, tuple) and len(t) == 4 and all(_is_int(v) and 1 <= v <= _MAX_PART for v in t[1:])
+            for t in layers):
+        raise TypeError(f"layers must be a list of (kind, kernel, stride, dilation) tuples as parse_layers "
+                        f"returns, got {layers!r:.120}")
     cone = [np.array([unit])]
     for _, k, s, d in reversed(layers):
         below = (cone[0][:, None] * s + np.arange(k)[None, :] * d).ravel()
@@ -152,8 +166,7 @@ class ReceptiveFieldExplorer(Explorer):
 
     def __init__(self, *, preset="three 3×3 convs (Chollet slides: 7×7)", input_size=32):
         super().__init__()
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {list(PRESETS)}, got {preset!r}")
+        _check_mode(preset, tuple(PRESETS), "preset")
         self.preset = widgets.Dropdown(options=list(PRESETS) + ["custom"], value=preset, description="preset",
                                        style=STYLE, layout=widgets.Layout(width="420px"))
         self.layers = widgets.Text(value=PRESETS[preset], description="layers", continuous_update=False,

@@ -154,6 +154,10 @@ class MovingAverageExplorer(Explorer):
 _TOKEN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(/\d+)?$|^[+-]?\d+(\.\d*)?[eE][+-]?\d+$")
 
 
+#: the largest magnitude typed on the tape (so that sums of products stay finite)
+_MAX_ABS = 1e100
+
+
 def parse_numbers(text, name="x"):
     """Parse ``'1 2 3'``, ``'1, 2, 3'`` or ``'1/3 1/3 1/3'`` into a float array.
 
@@ -167,17 +171,24 @@ def parse_numbers(text, name="x"):
     >>> parse_numbers("1/3, 2 -0.5")
     array([ 0.33333333,  2.        , -0.5       ])
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {name!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"text ({name}) must be a str of numbers such as '1 2 3', got {text!r}")
     tokens = [t for t in re.split(r"[\s,;\[\]]+", text.strip()) if t]
     if not tokens:
-        raise ValueError(f"{name}: type some numbers, e.g. 1 2 3 (got nothing)")
+        raise ValueError(f"{name}: type some numbers, e.g. 1 2 3 (got nothing: the text is empty)")
     values = []
     for tok in tokens:
         try:
             if not _TOKEN.match(tok):
                 raise ValueError
-            values.append(float(Fraction(tok)))
-        except (ValueError, ZeroDivisionError):
+            value = float(Fraction(tok))
+        except (ValueError, ZeroDivisionError, OverflowError):
             raise ValueError(f"{name}: {tok!r} is not a number (write numbers like 2, -0.5 or 1/3)") from None
+        if abs(value) > _MAX_ABS:
+            raise ValueError(f"{name}: {tok!r} is too large; numbers on the tape must lie within ±{_MAX_ABS:g}")
+        values.append(value)
     if len(values) > 40:
         raise ValueError(f"{name}: at most 40 numbers fit on the tape, got {len(values)}")
     return np.array(values)
@@ -218,6 +229,9 @@ class FlipShiftAddExplorer(Explorer):
 
     def __init__(self, x="1 2 3 1 2 3 1 2 3", h="1/3 1/3 1/3"):
         super().__init__()
+        for name, text in (("x", x), ("h", h)):
+            if not isinstance(text, str):
+                raise TypeError(f"{name} must be a str of numbers such as '1 2 3', got {text!r}")
         self.x_text = widgets.Text(value=x, description="signal x", style=STYLE, continuous_update=False,
                                    layout=widgets.Layout(width="420px"))
         self.h_text = widgets.Text(value=h, description="kernel h", style=STYLE, continuous_update=False,

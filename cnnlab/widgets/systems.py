@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import systems
+from .._validate import _check_mode, _check_seed, _check_size
 from ..viz import plot_signal
 from ._base import Explorer
 from ._controls import STYLE, slider
@@ -19,6 +20,9 @@ SIGNALS = ("pulse", "step", "ramp", "sine", "random")
 
 def input_signal(kind, n, seed=0):
     """An input for the black boxes: a short pulse, a step, a ramp, a sine or random noise."""
+    kind = _check_mode(kind, SIGNALS, "kind")
+    n = _check_size(n, "n")
+    seed = _check_seed(seed)
     t = np.arange(n)
     if kind == "pulse":
         return np.where((t >= 2) & (t < 5), 1.0, 0.0)
