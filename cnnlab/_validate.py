@@ -70,6 +70,7 @@ __all__ = [
     "_check_callable",
     "_check_int",
     "_check_mode",
+    "_as_rng",
     "_check_real",
     "_check_seed",
     "_check_size",
@@ -140,6 +141,15 @@ def _check_seed(value, name: str = "seed") -> int:
     if value > MAX_SEED:
         raise ValueError(f"{name} must be an int in [0, 2**64 - 1], got {value}")
     return value
+
+
+def _as_rng(rng, name: str = "rng"):
+    """A numpy Generator from ``None``, a Generator or a seed (:func:`_check_seed`)."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (int, np.integer)):
+        raise TypeError(f"{name} must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+    return np.random.default_rng(_check_seed(rng, name))
 
 
 def _check_alloc(count, name: str, value=None, *, itemsize: int = 8) -> None:

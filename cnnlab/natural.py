@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._validate import _as_array, _check_int, _check_mode, _check_real
+from ._validate import _as_rng, _as_array, _check_int, _check_mode, _check_real
 
 __all__ = ["PHOTOS", "load_photos", "sample_patches", "learn_filters"]
 
@@ -59,7 +59,8 @@ def load_photos(names=None):
     """
     if names is None:
         names = tuple(PHOTOS)
-    elif isinstance(names, str) or not all(isinstance(n, str) for n in names):
+    elif (isinstance(names, str) or not isinstance(names, (list, tuple))
+          or not all(isinstance(n, str) for n in names)):
         raise TypeError(f"names must be a sequence of photo names, got {names!r}")
     for name in names:
         _check_mode(name, tuple(PHOTOS), "names entry")
@@ -115,7 +116,7 @@ def sample_patches(images, size, n, *, rng=None):
     smallest = min(min(img.shape) for img in images)
     if size > smallest:
         raise ValueError(f"size must be at most the smallest image side ({smallest}), got {size}")
-    rng = np.random.default_rng(rng)
+    rng = _as_rng(rng)
     counts = np.full(len(images), n // len(images))
     counts[: n % len(images)] += 1
     offsets = np.arange(size)
@@ -229,7 +230,7 @@ def learn_filters(images, size=8, n_filters=32, *, method="ica", n_patches=20000
         raise ValueError(f"n_patches must be at least 2 * n_filters = {2 * n_filters}, got {n_patches}")
     max_iter = _check_int(max_iter, "max_iter", minimum=1)
     tol = _check_real(tol, "tol", positive=True)
-    rng = np.random.default_rng(rng)
+    rng = _as_rng(rng)
 
     x = sample_patches(images, size, n_patches, rng=rng).reshape(n_patches, -1)
     x -= x.mean(axis=1, keepdims=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _as_array, _check_real
+from ._validate import _as_rng, _as_array, _check_real
 
 __all__ = ["batch_norm", "dropout"]
 
@@ -231,15 +231,12 @@ def dropout(x, p=0.5, *, training=True, rng=None):
     if not 0 <= p <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
     training = _check_flag(training, "training")
-    if rng is not None and not isinstance(rng, np.random.Generator) and not (
-            isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_))):
-        raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
+    gen = _as_rng(rng)
     dtype = np.dtype(np.float32) if arr.dtype == np.float32 else np.dtype(np.float64)
     arr = arr.astype(dtype)                      # always a new array
     if not training or p == 0:
         return arr
     if p == 1:
         return np.zeros_like(arr)
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     keep = gen.random(arr.shape) >= p
     return np.where(keep, arr * dtype.type(1 / (1 - p)), dtype.type(0))

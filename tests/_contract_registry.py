@@ -355,7 +355,7 @@ def build() -> dict:
     add(widgets.try_function, np.flip, np.flip, [(np.arange(3),)], name="flip", rtol=1e-7, atol=1e-9)
     add(wcost.SeparableCostExplorer, size=8, c_in=2, c_out=4, kernel_size=3)
     add(wcost.conv_cost, 8, 2, 4, 3, stride=1, padding="same", bias=True)
-    add(widgets.PoolingExplorer, source="seed 4×4 feature map")
+    add(widgets.PoolingExplorer, source="4×4 example (Chollet slides)")
     add(wpool.edge_map)
     add(wpool.pool, img, 2, None, 0, mode="max")
     add(wpool.shift, img, 1, axis=1)
@@ -366,6 +366,43 @@ def build() -> dict:
     add(widgets.FeatureMapExplorer, net, xs, ys, layer="0", index=0)
     add(widgets.AttributionExplorer, net, xs, ys, layer="3", index=0, target=None)
     add(widgets.FGSMExplorer, net, xs, ys, index=0, epsilon=0.1)
+
+    # ---------------------------------------------------------------- how a CNN learns
+    from cnnlab import gabor_fit, natural, normalization
+    from cnnlab import backward as cbackward
+    from cnnlab.viz import filters as vfilters
+    from cnnlab.widgets import architecture as warch, localisation as wloc, training as wtrain
+
+    add(cbackward.conv2d_backward, X4, W4, rng.normal(size=(1, 3, 6, 6)), stride=1, padding=1, dilation=1,
+        groups=1)
+    add(cbackward.conv_transpose2d, rng.normal(size=(1, 3, 4, 4)), rng.normal(size=(3, 2, 3, 3)), np.zeros(2),
+        stride=2, padding=1, output_padding=1, dilation=1, groups=1)
+    add(normalization.batch_norm, rng.normal(size=(4, 3, 5, 5)), np.zeros(3), np.ones(3), np.ones(3),
+        np.zeros(3), training=True, momentum=0.1, eps=1e-5,
+        fresh=lambda: (rng.normal(size=(4, 3, 5, 5)), np.zeros(3), np.ones(3), np.ones(3), np.zeros(3)))
+    add(normalization.dropout, rng.normal(size=(4, 6)), 0.5, training=True, rng=0)
+    photos = natural.load_photos(["camera"])
+    add(natural.load_photos, ["camera"])
+    add(natural.sample_patches, photos, 6, 50, rng=0)
+    add(natural.learn_filters, photos, size=6, n_filters=4, method="ica", n_patches=400, max_iter=20,
+        tol=1e-3, rng=0, slow=True)
+    filt = kernels.gabor(7, 0.3, 1.2, 0.0, 0.1, 0.1)
+    add(gabor_fit.fit_gabor, filt, slow=True)
+    add(gabor_fit.fit_gabors, filt[None], slow=True)
+    add(gabor_fit.median_gabor_correlation, filt[None], slow=True)
+    add(vfilters.plot_filter_bank, rng.normal(size=(4, 5, 5)), ncols=2, ax=ax, title="t")
+    add(warch.build_stack, "conv8:5 pool2 dense10", (1, 28, 28))
+    add(warch.ArchitectureBuilder, stack="model2 (Unit 5 notes)", slow=True)
+    add(wloc.box_terms, np.array([1.0, 0.5, 0.5, 0.3, 0.3, 1.0, 0.0]),
+        np.array([1.0, 0.4, 0.5, 0.3, 0.2, 1.0, 0.0]))
+    add(wloc.default_canvases, 4, canvas=40, seed=3, slow=True)
+    add(wloc.LocalisationExplorer, slow=True)
+    canvases = wloc.default_canvases(4, canvas=40, seed=3)
+    add(wloc.DetectionExplorer, cnn.localisation_net(40, width=4).eval(), np.tile(canvases.images[0], (1, 2)),
+        window=40, stride=8, slow=True)
+    small = cnn.load_mnist_split(100, 50, source="subset", seed=0)
+    add(wtrain.train_setting, wtrain.Setting(), small.train, small.val, epochs=1, seed=0, slow=True)
+    add(wtrain.TrainingExplorer, small, epochs=1, slow=True)
 
     # classes with a constructor and no dataclass: the torch modules re-exported above
     _ = models

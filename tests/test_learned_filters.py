@@ -371,9 +371,9 @@ def test_fit_errors():
 
 
 def test_gabor_centre_errors():
-    with pytest.raises(TypeError, match="x0 must be a real number"):
+    with pytest.raises(TypeError, match="x0 must be a finite real number"):
         kernels.gabor(5, 0, 1, 0, 0.1, 0.1, x0="1")
-    with pytest.raises(ValueError, match="y0 must be finite, got nan"):
+    with pytest.raises(ValueError, match="y0 must be a finite real number, got nan"):
         kernels.gabor(5, 0, 1, 0, 0.1, 0.1, y0=float("nan"))
 
 

@@ -51,7 +51,7 @@ def test_builder_follows_the_controls():
 
 @pytest.mark.parametrize("text, match", [
     ("conv8", "layer 'conv8' is not understood"),
-    ("", "layers must list at least one layer"),
+    ("", "layers \\(text\\) must list at least one layer"),
     ("dense10 conv8:3", "comes after a dense layer"),
     ("conv8:5 pool2 conv16:30 dense10", r"does not fit a \(1, 28, 28\) input"),
     ("conv0:3", "filters, kernel size and stride must be positive"),
@@ -65,7 +65,7 @@ def test_errors_are_shown_not_raised(text, match):
 
 
 def test_argument_errors():
-    with pytest.raises(TypeError, match="layers must be a string"):
+    with pytest.raises(TypeError, match="layers \\(text\\) must be a string"):
         build_stack(3)
     with pytest.raises(ValueError, match="input_size must be a"):
         build_stack("dense10", (28, 28))

@@ -34,7 +34,7 @@ from collections import OrderedDict
 import torch  # noqa: F401  (the doctests use it)
 from torch import nn
 
-from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_size
+from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_mode, _check_size
 
 __all__ = [
     "LENET5_NOTES_PARAMS",

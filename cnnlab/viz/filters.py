@@ -43,13 +43,19 @@ def plot_filter_bank(filters, *, fits=None, ncols=8, labels=None, ax=None, title
     >>> ax.texts[0].get_text()                # the correlation of filter 0 with its fit
     '-1.00'
     """
-    f = _tiles(filters)
+    try:
+        f = _tiles(filters)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"filters: {exc}") from None
     n, h, w = f.shape
     ncols = min(_check_int(ncols, "ncols", minimum=1), n)
     if fits is not None:
-        g = fits if isinstance(fits, np.ndarray) else [fit.kernel(h) if hasattr(fit, "kernel") else fit
-                                                       for fit in fits]
-        g = _tiles(np.asarray(g, dtype=float) if not isinstance(g, np.ndarray) else g)
+        try:
+            g = fits if isinstance(fits, np.ndarray) else [fit.kernel(h) if hasattr(fit, "kernel") else fit
+                                                           for fit in fits]
+            g = _tiles(np.asarray(g, dtype=float) if not isinstance(g, np.ndarray) else g)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"fits must be the fits (GaborFit) or filters of the same shape: {exc}") from None
         if g.shape != f.shape:
             raise ValueError(f"fits must give one {h}×{w} filter per filter ({n}), got shape {g.shape}")
         if labels is None:

@@ -46,10 +46,10 @@ _PATTERNS = {
 
 def _parse(text):
     if not isinstance(text, str):
-        raise TypeError(f"layers must be a string like 'conv8:5 pool2 dense10', got {type(text).__name__}")
+        raise TypeError(f"layers (text) must be a string like 'conv8:5 pool2 dense10', got {type(text).__name__}")
     tokens = [t for t in re.split(r"[\s,]+", text.strip().lower()) if t]
     if not tokens:
-        raise ValueError(f"layers must list at least one layer; {_HELP}")
+        raise ValueError(f"layers (text) must list at least one layer; {_HELP}")
     parsed = []
     for token in tokens:
         for kind, pattern in _PATTERNS.items():
@@ -95,6 +95,8 @@ def build_stack(text, input_size=(1, 28, 28)):
     if (not isinstance(input_size, tuple) or len(input_size) != 3
             or not all(isinstance(v, int) and v > 0 for v in input_size)):
         raise ValueError(f"input_size must be a (C, H, W) tuple of positive ints, got {input_size!r}")
+    if input_size[0] > 4096 or input_size[1] * input_size[2] > 4096 * 4096:
+        raise ValueError(f"input_size must be at most 4096 channels of 4096×4096 pixels, got {input_size!r}")
     channels, flat = input_size[0], False
     layers, spatial = [], []
     last_dense = max((i for i, (kind, _, _) in enumerate(parsed) if kind == "dense"), default=-1)
@@ -188,6 +190,8 @@ class ArchitectureBuilder(Explorer):
 
     def __init__(self, *, stack="model2 (Unit 5 notes)"):
         super().__init__()
+        if not isinstance(stack, str):
+            raise TypeError(f"stack must be the name of a stack, one of {list(STACKS)}, got {stack!r}")
         if stack not in STACKS:
             raise ValueError(f"stack must be one of {list(STACKS)}, got {stack!r}")
         text, size = STACKS[stack]

@@ -322,7 +322,12 @@ class DetectionExplorer(Explorer):
         x = torch.as_tensor(scene)
         self.scene = (x[0] if x.ndim == 4 else x)[0].detach().cpu().numpy()
         self.boxes, self.scores, self.windows = raw.boxes.numpy(), raw.scores.numpy(), raw.windows
-        self.true_boxes = None if true_boxes is None else np.asarray(true_boxes, dtype=np.float64).reshape(-1, 4)
+        try:
+            self.true_boxes = (None if true_boxes is None
+                               else np.asarray(true_boxes, dtype=np.float64).reshape(-1, 4))
+        except (TypeError, ValueError) as exc:
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(
+                f"true_boxes must be boxes (x, y, h, w) as a (K, 4) array, got {true_boxes!r}: {exc}") from None
         for name, v in (("threshold", threshold), ("iou_threshold", iou_threshold)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
