@@ -370,9 +370,7 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
 
     results: list[GradeResult] = []
     exports: list[pathlib.Path] = []
-    # fork where it exists: workers start with nbgrader already imported (seconds each
-    # otherwise). The parent holds no kernel, event loop or open gradebook at that point.
-    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    ctx = _worker_context()
     for name in targets:
         everyone = submitted_students(layout, name)
         chosen = [s for s in everyone if students is None or s in students]
@@ -408,6 +406,20 @@ def grade(root: pathlib.Path, assignment: str | None = None, *, students=None, f
             exports.extend(export_scores(api, layout, name))
     results.sort(key=lambda r: (r.assignment, r.student))
     return GradeRun(results, exports, time.perf_counter() - start)
+
+
+def _worker_context():
+    """Workers come from a fork server started clean, with nbgrader and the grader preloaded
+    (fast to fork, like plain fork), but never from this process: the trusted side of
+    ps3/ps4 runs torch in the workers, and a process forked from a parent whose torch (or
+    OpenMP) thread pool already ran can hang in it. Spawn where there is no fork server."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cnnlab.course.grading", "cnnlab.course.kernel",
+                                    "cnnlab.course.judge.link", "nbgrader.apps.api"])
+        return ctx
+    return multiprocessing.get_context("spawn")
 
 
 def _score_or_none(api, assignment, student):

@@ -107,6 +107,7 @@ CONV_1D = [  # seed 003's example first: 1-D, n = 9, k = 3, S = 1, P = 2 -> 11 o
         Step("operation", arg="convolution"),                     # the matrix flips
         Step("input", arg="random", expect="page"),               # the tapes, not the matrix
         Step("check against torch", expect="page"),
+        Step("matrix view", arg="backward: Mᵀ"),                 # the transpose: gradients
         Step("play"),
         Step("dimensions", arg="2-D"),
 ]
@@ -117,9 +118,9 @@ CONV_2D = [  # seed 001's 6×6 image: k = 3, S = 1, P = 0 -> 4×4
         Step("stride S", value=2),                                # 4×4
         Step("padding", arg="before / after"),                    # (0, 0): 3×3
         Step("P before", value=1, expect="page"),                 # still 3×3
-        Step("P after", value=1),                                 # 4×4
-        Step("padding", arg="'same' (torch, stride 1)", expect="error"),
-        Step("padding", arg="'same' (TensorFlow/Keras)"),         # ceil(7/2) = 4: 4×4
+        Step("P after", "type", 2, value=2),                      # 4×4, one more pad row
+        Step("padding", arg="'same' (torch, stride 1)", expect="error"),  # the last picture stays
+        Step("padding", arg="'same' (TensorFlow/Keras)", expect="page"),  # ceil(7/2) = 4: 4×4, (1, 1)
         Step("dilation d", value=2),
         Step("kernel size k", "type", 4, value=4),
         Step("output position", "drag", 0.7),
@@ -127,6 +128,7 @@ CONV_2D = [  # seed 001's 6×6 image: k = 3, S = 1, P = 0 -> 4×4
         Step("operation", arg="convolution"),
         Step("input", arg="ramp", expect="page"),
         Step("check against torch", expect="page"),
+        Step("matrix view", arg="backward: Mᵀ"),
         Step("play"),
         Step("dimensions", arg="1-D"),
 ]
