@@ -23,6 +23,14 @@ from .lessons_05_07 import COST, POOLING, RECEPTIVE
 
 __all__ = ["SPECS", "ExplorerSpec", "Step"]
 
+#: lesson 08: every setting trains a network (seconds each); one change, from the default
+TRAINING = ExplorerSpec(
+    steps=[Step("optimiser", arg="SGD (momentum 0.9)")],
+    not_operated=("model", "batch norm", "dropout", "dropout in", "learning rate", "batch size"))
+#: lesson 10: the generic walk, but the class-probability slider only moves a readout term
+#: by less than its shown precision
+LOCALISATION = ExplorerSpec(steps=None, not_operated=("p̂_1 (a 3)",))
+
 SPECS: dict[str, ExplorerSpec] = {
     "cnnlab-moving-average-explorer": MOVING_AVERAGE,
     "cnnlab-flip-shift-add-explorer": FLIP_SHIFT_ADD,
@@ -38,4 +46,6 @@ SPECS: dict[str, ExplorerSpec] = {
     "cnnlab-featuremap-explorer": FEATURE_MAPS,
     "cnnlab-attribution-explorer": ATTRIBUTION,
     "cnnlab-fgsm-explorer": FGSM,
+    "cnnlab-training-explorer": TRAINING,
+    "cnnlab-localisation-explorer": LOCALISATION,
 }
