@@ -5,6 +5,7 @@ setup and answer cells like a kernel would, then its test cells against them.
 """
 from __future__ import annotations
 
+import copy
 import linecache
 import pathlib
 
@@ -64,3 +65,18 @@ def check_structure(assignment: str, total_points: float) -> str:
     text = release(assignment).read_text()
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     return text
+
+
+def cell(nb, grade_id):
+    """The cell of ``nb`` with this nbgrader ``grade_id``."""
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return c
+    raise KeyError(grade_id)
+
+
+def with_source(nb, grade_id, source):
+    """A copy of ``nb`` with one cell's source replaced (a student's edit)."""
+    nb = copy.deepcopy(nb)
+    cell(nb, grade_id).source = source
+    return nb

@@ -39,17 +39,7 @@ TIMEOUT = 6  # per-cell seconds in these tests (the config's 30 s would only slo
 MEMORY = "1600M"  # a numpy kernel needs ~0.8 GB of address space; the bomb wants 6 GiB
 
 
-def _cell(nb, grade_id):
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell
-    raise KeyError(grade_id)
-
-
-def _with(nb, grade_id, source):
-    nb = copy.deepcopy(nb)
-    _cell(nb, grade_id).source = source
-    return nb
+from _nbcells import cell as _cell, with_source as _with  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -190,6 +190,7 @@ class Watch:
         self.c_functions: dict = {}
         self.folders: dict = {}
         self.prefixes: dict = {}
+        self.files_only: dict = {}   # a forbidden module that is a single file
         self.violation = ""
         for name, question in where.items():
             message = _message(name, question)
@@ -202,8 +203,7 @@ class Watch:
                 for folder in (spec.submodule_search_locations or []) if spec else []:
                     self.folders[os.path.join(folder, "")] = message
                 if spec and spec.origin and not spec.submodule_search_locations:
-                    self.code_file_only = getattr(self, "code_file_only", {})
-                    self.code_file_only[spec.origin] = message
+                    self.files_only[spec.origin] = message
                 continue
             obj = _resolve(name)
             for candidate in (obj, getattr(obj, "_implementation", None), getattr(obj, "__wrapped__", None)):
@@ -213,7 +213,6 @@ class Watch:
                 elif candidate is not None and type(candidate).__name__ == "builtin_function_or_method":
                     owner = getattr(getattr(candidate, "__self__", None), "__name__", None)
                     self.c_functions[(owner, candidate.__name__)] = message
-        self.files_only = getattr(self, "code_file_only", {})
         self.folder_tuple = tuple(self.folders)
         self._bound = self._hook  # one bound method: sys.getprofile() is compared with it
 
