@@ -87,12 +87,14 @@ def wrap(cmd: list[str], *, scratch: str, private: str, env: dict | None = None)
         path = os.path.join("/etc", name)
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
+    # the private /tmp first: a course (and its venv) may itself live under /tmp, and a
+    # tmpfs mounted after their binds would hide them
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     for d in _python_dirs():
         args += ["--ro-bind", d, d]
     package = _package_dir()
     args += ["--ro-bind", package, package]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-             "--bind", scratch, STUDENT_HOME, "--bind", private, private,
+    args += ["--bind", scratch, STUDENT_HOME, "--bind", private, private,
              "--remount-ro", "/", "--chdir", STUDENT_HOME]
     base = {
         "HOME": STUDENT_HOME,
