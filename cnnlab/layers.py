@@ -314,16 +314,9 @@ def conv2d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
     The 6×6 image of the lecture notes (homework #1) with the vertical edge detector:
 
     >>> import numpy as np
-    >>> from cnnlab import conv2d
-    >>> image = np.array([[3, 0, 1, 2, 7, 4],
-    ...                   [1, 5, 8, 9, 3, 1],
-    ...                   [2, 7, 2, 5, 1, 3],
-    ...                   [0, 1, 3, 1, 7, 8],
-    ...                   [4, 2, 1, 6, 2, 8],
-    ...                   [2, 4, 5, 2, 3, 9]])
-    >>> vertical = np.array([[1, 0, -1],
-    ...                      [1, 0, -1],
-    ...                      [1, 0, -1]])
+    >>> from cnnlab import conv2d, kernels
+    >>> from cnnlab.examples import IMAGE_6X6 as image
+    >>> vertical = kernels.prewitt("vertical")       # [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
     >>> conv2d(image[None, None], vertical[None, None])[0, 0]    # 6 − 3 + 1 = 4
     array([[ -5.,  -4.,   0.,   8.],
            [-10.,  -2.,   2.,   3.],

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..backward import conv2d_backward
+from ..examples import AUDIO_X, IMAGE_6X6
 from ..shapes import same_padding
 from ..viz import conv_geometry, fmt, plot_matrix
 from ._base import Explorer
@@ -25,16 +26,6 @@ from ._html import grid_html, tape_html
 from ._torchcode import torch_check, torch_code
 
 __all__ = ["ConvExplorer", "ConvExplorerResult", "torch_code", "torch_check"]
-
-#: the CNN lecture notes' 6×6 image (homework #1)
-HOMEWORK_IMAGE = np.array([
-    [3, 0, 1, 2, 7, 4],
-    [1, 5, 8, 9, 3, 1],
-    [2, 7, 2, 5, 1, 3],
-    [0, 1, 3, 1, 7, 8],
-    [4, 2, 1, 6, 2, 8],
-    [2, 4, 5, 2, 3, 9],
-], dtype=float)
 
 INPUTS = ("seed", "ramp", "edge", "random")
 KERNELS = ("average", "ramp", "edge", "random")
@@ -54,9 +45,9 @@ def make_input(pattern, n, dims):
     shape = (n,) * dims
     if pattern == "seed":
         if dims == 1:
-            return np.resize(np.array([1.0, 2.0, 3.0]), n)
+            return np.resize(AUDIO_X, n)
         reps = -(-n // 6)
-        return np.tile(HOMEWORK_IMAGE, (reps, reps))[:n, :n]
+        return np.tile(IMAGE_6X6, (reps, reps))[:n, :n]
     if pattern == "ramp":
         return np.arange(1, n ** dims + 1, dtype=float).reshape(shape)
     if pattern == "edge":

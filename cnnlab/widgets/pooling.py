@@ -14,6 +14,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode, _check_real
+from .. import kernels
+from ..examples import FEATURE_MAP_4X4
 from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
@@ -22,14 +24,9 @@ from ._controls import STYLE, slider
 
 __all__ = ["PoolingExplorer", "EXAMPLE_FEATURE_MAP", "edge_map", "pool", "shift", "shift_invariance"]
 
-#: the Chollet slides' 4×4 feature map; 2×2 max-pooling gives [[20, 30], [112, 37]].
-EXAMPLE_FEATURE_MAP = np.array([[12, 20, 30, 0],
-                                [8, 12, 2, 0],
-                                [34, 70, 37, 4],
-                                [112, 100, 25, 12]], dtype=float)
-EXAMPLE_FEATURE_MAP.setflags(write=False)
-#: the former name, kept so older notebooks keep working
-SEED_FEATURE_MAP = EXAMPLE_FEATURE_MAP
+#: the Chollet slides' 4×4 feature map (:data:`cnnlab.examples.FEATURE_MAP_4X4`, read-only);
+#: 2×2 max-pooling gives [[20, 30], [112, 37]]. Both names are kept so older notebooks keep working.
+EXAMPLE_FEATURE_MAP = SEED_FEATURE_MAP = FEATURE_MAP_4X4
 
 
 def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
@@ -149,7 +146,7 @@ def edge_map():
     >>> f.shape, bool(f.min() >= 0)
     ((148, 126), True)
     """
-    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
+    sobel = kernels.sobel("vertical").astype(float)
     fm = np.maximum(conv2d(_photo()[None, None], sobel[None, None])[0, 0], 0.0)
     fm.setflags(write=False)
     return fm

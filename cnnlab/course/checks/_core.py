@@ -381,6 +381,16 @@ def expect_pmf(got, expected: Mapping, *, call: str, inputs=None, hint: str = ""
                                        hint=hint))
 
 
+def _correlate_valid(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """'Valid' 2-D cross-correlation of two small float arrays (the checks' own reference)."""
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
 class Checker:
     """Counts checks and prints one line when they all pass (see the module docstring).
 
@@ -432,6 +442,43 @@ class Checker:
     def pmf(self, *args, **kwargs):
         __tracebackhide__ = True
         self._run(expect_pmf, *args, **kwargs)
+
+    def unflipped(self, fn, image, kernel, *, name: str, call: str, by_hand: str, first_only=False) -> None:
+        """``fn(image, kernel)`` must slide the kernel *without* flipping it ('valid'
+        cross-correlation, stride 1, as CNN layers compute); the expected values are
+        computed here. When the answer is what the flipped kernel gives (a true
+        convolution), the hint says so; otherwise it is ``by_hand``, the first output
+        worked out. With ``first_only`` only the shape and the first output are compared,
+        so a table the students fill in elsewhere is not shown.
+
+        >>> c = Checker("conv")
+        >>> flipped = lambda x, k: np.array([[4.0, 4.0], [4.0, 4.0]])
+        >>> try:
+        ...     c.unflipped(flipped, np.arange(9.0).reshape(3, 3), [[1, 0], [0, -1]], name="conv",
+        ...                 call="conv(image, kernel)", by_hand="0 - 4 = -4")
+        ... except CheckFailed as e:
+        ...     print(str(e).splitlines()[-1])
+          hint: you flipped the kernel (a true convolution): CNN layers slide it without flipping, so 0 - 4 = -4
+        """
+        __tracebackhide__ = True
+        image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+        expected, flipped = _correlate_valid(image, kernel), _correlate_valid(image, kernel[::-1, ::-1])
+        got = self.call(fn, image.copy(), kernel.copy(), name=name)
+        if not first_only:
+            hint = by_hand
+            if same_values(got, flipped) and not same_values(flipped, expected):
+                hint = "you flipped the kernel (a true convolution): CNN layers slide it without flipping, so " + by_hand
+            self.array(got, expected, call=call, inputs={"image": image, "kernel": kernel}, hint=hint)
+            return
+        arr = _as_numbers(got, call, by_hand)
+        (h, w), (kh, kw) = image.shape, kernel.shape
+        self.equal(arr.shape, expected.shape, call=f"{call}.shape",
+                   hint=f"a {h}x{w} image and a {kh}x{kw} filter give a ({h} - {kh} + 1) x ({w} - {kw} + 1) = "
+                        f"{expected.shape[0]}x{expected.shape[1]} output")
+        hint = by_hand
+        if float(arr[0, 0]) == flipped[0, 0] != expected[0, 0]:
+            hint = f"{flipped[0, 0]:+g} is what the flipped kernel gives; slide it unflipped: " + by_hand
+        self.close(float(arr[0, 0]), float(expected[0, 0]), call=f"{call}[0, 0]", hint=hint)
 
     def done(self) -> None:
         print(f"✔ {self.name}: all {self.count} checks passed")

@@ -15,6 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ... import kernels
+from ...examples import AUDIO_X, AVERAGE_H, IMAGE_6X6
 from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the C routines under np.convolve / np.correlate (reachable without the Python names)
@@ -41,18 +43,10 @@ __all__ = ["check_conv1d", "check_output_size", "check_toeplitz", "check_pmf_sum
            "check_conv2d", "check_edges", "check_padding_numbers", "check_same_padding",
            "AUDIO_X", "AVERAGE_H", "IMAGE", "PREWITT_VERTICAL"]
 
-#: the short audio signal and the moving-average kernel of the Unit 5 notes, §5.3.1
-AUDIO_X = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3], dtype=float)
-AVERAGE_H = np.full(3, 1 / 3)
-#: the 6x6 image of the CNN lecture notes (homework #1) and the vertical edge (Prewitt) filter
-IMAGE = np.array([[3, 0, 1, 2, 7, 4],
-                  [1, 5, 8, 9, 3, 1],
-                  [2, 7, 2, 5, 1, 3],
-                  [0, 1, 3, 1, 7, 8],
-                  [4, 2, 1, 6, 2, 8],
-                  [2, 4, 5, 2, 3, 9]])
-PREWITT_VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
-
+#: the 6x6 image of the CNN lecture notes (homework #1, read-only) and their vertical edge (Prewitt) filter;
+#: AUDIO_X and AVERAGE_H (imported above) are the Unit 5 notes' signal and moving average, §5.3.1
+IMAGE = IMAGE_6X6
+PREWITT_VERTICAL = kernels.prewitt("vertical")
 
 
 def _reference_conv1d(x, h, padding, stride):
@@ -194,23 +188,13 @@ def check_conv2d(conv2d_valid) -> None:
     """``conv2d_valid(image, kernel)``: 'valid' 2-D cross-correlation, the CNN convention."""
     __tracebackhide__ = True
     c = Checker("conv2d_valid", forbid=RULES["q5_conv2d_test"])
-    image = np.arange(9.0).reshape(3, 3)
-    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    got = c.call(conv2d_valid, image.copy(), kernel.copy(), name="conv2d_valid")
-    hint = "each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4"
-    if same_values(got, [[4, 4], [4, 4]]):
-        hint = ("you flipped the kernel (that is a true convolution): CNNs slide it without flipping, so "
-                "each output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
-    c.array(got, [[-4, -4], [-4, -4]], call="conv2d_valid(image, kernel)",
-            inputs={"image": image, "kernel": kernel}, hint=hint)
-    got = c.call(conv2d_valid, IMAGE.astype(float), PREWITT_VERTICAL.astype(float), name="conv2d_valid")
-    arr = np.asarray(got, dtype=float)
-    c.equal(arr.shape, (4, 4), call="conv2d_valid(IMAGE, PREWITT_VERTICAL).shape",
-            hint="a 6x6 image and a 3x3 filter give a (6 - 3 + 1) x (6 - 3 + 1) = 4x4 output")
-    hint = "the first cell of homework #1: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) + 2*(-1) = -5"
-    if float(arr[0, 0]) == 5.0:
-        hint = "+5 is what the flipped kernel gives: " + hint.replace("the first cell", "slide it unflipped; the first cell")
-    c.close(float(arr[0, 0]), -5.0, call="conv2d_valid(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
+    c.unflipped(conv2d_valid, np.arange(9.0).reshape(3, 3), [[1, 0], [0, -1]], name="conv2d_valid",
+                call="conv2d_valid(image, kernel)",
+                by_hand="each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4")
+    c.unflipped(conv2d_valid, IMAGE, PREWITT_VERTICAL, name="conv2d_valid", first_only=True,
+                call="conv2d_valid(IMAGE, PREWITT_VERTICAL)",
+                by_hand="the first cell of homework #1: 3*1 + 1*1 + 2*1 + 0*0 + 5*0 + 7*0 + 1*(-1) + 8*(-1) "
+                        "+ 2*(-1) = -5")
     c.done()
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import kernels
+from ...examples import IMAGE_6X6, STEP_IMAGE
 from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the C routines under np.convolve / np.correlate (reachable without the Python names)
@@ -48,16 +50,11 @@ __all__ = ["check_output_shape", "check_conv2d_basic", "check_conv2d_strided", "
            "check_conv2d_backward", "check_conv2d_backward_strided",
            "soft_edge", "IMAGE", "PREWITT_VERTICAL", "SOBEL_VERTICAL", "SCHARR_VERTICAL", "ANGLES"]
 
-#: the CNN lecture notes' 6×6 image and their three vertical edge detectors
-IMAGE = np.array([[3, 0, 1, 2, 7, 4],
-                  [1, 5, 8, 9, 3, 1],
-                  [2, 7, 2, 5, 1, 3],
-                  [0, 1, 3, 1, 7, 8],
-                  [4, 2, 1, 6, 2, 8],
-                  [2, 4, 5, 2, 3, 9]], dtype=float)
-PREWITT_VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
-SOBEL_VERTICAL = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
-SCHARR_VERTICAL = np.array([[3, 0, -3], [10, 0, -10], [3, 0, -3]], dtype=float)
+#: the CNN lecture notes' 6×6 image and their three vertical edge detectors, as float arrays of
+#: the notebook's own (the set-up cell imports them; a student's code may write to them)
+IMAGE = IMAGE_6X6.copy()
+PREWITT_VERTICAL, SOBEL_VERTICAL, SCHARR_VERTICAL = (
+    kernels.EDGE_DETECTORS[name]("vertical").astype(float) for name in ("prewitt", "sobel", "scharr"))
 #: the edge directions (degrees) of question 3b
 ANGLES = tuple(range(0, 91, 15))
 
@@ -115,22 +112,12 @@ def check_conv2d_basic(conv2d) -> None:
     """``conv2d(image, kernel, stride=1, padding=0, dilation=1)``: no stride or dilation yet."""
     __tracebackhide__ = True
     c = Checker("conv2d (valid and padded)", forbid=RULES["q1_conv2d_test"])
-    image = np.arange(9.0).reshape(3, 3)
-    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
-    got = c.call(conv2d, image.copy(), kernel.copy(), name="conv2d")
-    hint = "each output is the top-left of a 2x2 patch minus its bottom-right (0 - 4 = -4)"
-    if same_values(got, [[4, 4], [4, 4]]):
-        hint = ("you flipped the kernel (a true convolution): CNN layers slide it without flipping, so each "
-                "output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4")
-    c.array(got, [[-4, -4], [-4, -4]], call="conv2d(image, kernel)", inputs={"image": image, "kernel": kernel},
-            hint=hint)
-    got = c.call(conv2d, IMAGE.copy(), PREWITT_VERTICAL.copy(), name="conv2d")
-    arr = np.asarray(got, dtype=float)
-    c.equal(arr.shape, (4, 4), call="conv2d(IMAGE, PREWITT_VERTICAL).shape", hint="6 - 3 + 1 = 4")
-    hint = "the first cell of the 6x6 example: 3 + 1 + 2 - (1 + 8 + 2) = -5"
-    if arr.shape == (4, 4) and float(arr[0, 0]) == 5.0:
-        hint = "+5 is what the flipped kernel gives; slide it unflipped: 3 + 1 + 2 - (1 + 8 + 2) = -5"
-    c.close(float(arr[0, 0]), -5.0, call="conv2d(IMAGE, PREWITT_VERTICAL)[0, 0]", hint=hint)
+    c.unflipped(conv2d, np.arange(9.0).reshape(3, 3), [[1, 0], [0, -1]], name="conv2d",
+                call="conv2d(image, kernel)",
+                by_hand="each output is the top-left of a 2x2 patch minus its bottom-right: 0 - 4 = -4")
+    c.unflipped(conv2d, IMAGE_6X6, PREWITT_VERTICAL, name="conv2d", first_only=True,
+                call="conv2d(IMAGE, PREWITT_VERTICAL)",
+                by_hand="the first cell of the 6x6 example: 3 + 1 + 2 - (1 + 8 + 2) = -5")
     ones = np.ones((3, 3))
     c.array(c.call(conv2d, ones.copy(), ones.copy(), padding=1, name="conv2d"),
             [[4, 6, 4], [6, 9, 6], [4, 6, 4]], call="conv2d(ones((3, 3)), ones((3, 3)), padding=1)",
@@ -199,8 +186,7 @@ def check_edge_maps(edge_maps) -> None:
     """``edge_maps(image, vertical)`` -> (gx, gy, magnitude), 'same' size (padding 1)."""
     __tracebackhide__ = True
     c = Checker("edge_maps", forbid=RULES["q3_edges_test"])
-    step = np.array([[10, 10, 10, 0, 0, 0]] * 6, dtype=float)
-    got = c.call(edge_maps, step.copy(), PREWITT_VERTICAL.copy(), name="edge_maps")
+    got = c.call(edge_maps, STEP_IMAGE.copy(), PREWITT_VERTICAL.copy(), name="edge_maps")
     if not (isinstance(got, (tuple, list)) and len(got) == 3):
         raise CheckFailed(f"edge_maps should return three arrays (gx, gy, magnitude), got {fmt(got)}")
     gx, gy, mag = (np.asarray(a, dtype=float) for a in got)
