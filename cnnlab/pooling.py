@@ -263,14 +263,10 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
     Examples
     --------
-    The 2×2 max-pool of the lecture notes (4×4 → 2×2):
+    The 2×2 max-pool of the Chollet slides (4×4 → 2×2):
 
-    >>> import numpy as np
     >>> from cnnlab import max_pool2d
-    >>> fmap = np.array([[ 12,  20, 30,  0],
-    ...                  [  8,  12,  2,  0],
-    ...                  [ 34,  70, 37,  4],
-    ...                  [112, 100, 25, 12]])
+    >>> from cnnlab.examples import FEATURE_MAP_4X4 as fmap
     >>> max_pool2d(fmap[None], 2)[0]                        # (C=1, 4, 4) -> (1, 2, 2)
     array([[ 20.,  30.],
            [112.,  37.]])
@@ -381,12 +377,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     --------
     The 4×4 feature map of the Chollet slides, 2×2 average pooling:
 
-    >>> import numpy as np
     >>> from cnnlab import avg_pool2d
-    >>> fmap = np.array([[ 12,  20, 30,  0],
-    ...                  [  8,  12,  2,  0],
-    ...                  [ 34,  70, 37,  4],
-    ...                  [112, 100, 25, 12]])
+    >>> from cnnlab.examples import FEATURE_MAP_4X4 as fmap
     >>> avg_pool2d(fmap[None], 2)[0]
     array([[13. ,  8. ],
            [79. , 19.5]])
