@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlab import audio
+from cnnlab.examples import AUDIO_X
 
 
 def test_tone_by_hand():
@@ -17,7 +18,7 @@ def test_tone_by_hand():
 
 
 def test_seed_moving_average_three_ways():
-    x = [1, 2, 3, 1, 2, 3, 1, 2, 3]
+    x = AUDIO_X                                       # the Unit 5 notes' x = [1 2 3 1 2 3 1 2 3]
     full = audio.moving_average(x, 3, mode="full")
     np.testing.assert_allclose(full, np.array([1, 3, 6, 6, 6, 6, 6, 6, 6, 5, 3]) / 3)
     np.testing.assert_allclose(audio.moving_average(x, 3, mode="valid"), [2] * 7)

@@ -5,7 +5,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import cnnlab.backward
-from cnnlab import conv2d, conv2d_backward, conv2d_matrix, conv_transpose2d
+from cnnlab import conv2d, conv2d_backward, conv2d_matrix, conv_transpose2d, kernels
+from cnnlab.examples import IMAGE_6X6
 
 try:
     import torch
@@ -13,13 +14,8 @@ try:
 except ImportError:  # the numpy-only tests still run
     torch = F = None
 
-IMAGE_001 = np.array([[3, 0, 1, 2, 7, 4],                 # the CNN lecture notes, homework #1
-                      [1, 5, 8, 9, 3, 1],
-                      [2, 7, 2, 5, 1, 3],
-                      [0, 1, 3, 1, 7, 8],
-                      [4, 2, 1, 6, 2, 8],
-                      [2, 4, 5, 2, 3, 9]], dtype=float)
-VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float)
+IMAGE_001 = IMAGE_6X6                                     # the CNN lecture notes, homework #1
+VERTICAL = kernels.prewitt("vertical").astype(float)
 
 
 def _naive_backward(x, w, gy, s=1, p=0, d=1):

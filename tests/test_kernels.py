@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlab import kernels
+from cnnlab.examples import STEP_IMAGE
 
 
 def test_edge_detectors_are_the_seed_matrices():
@@ -21,7 +22,7 @@ def test_edge_detectors_are_the_seed_matrices():
 
 def test_vertical_edge_on_seed_example():
     # seed 001: a bright left half and a dark right half -> a thick vertical edge
-    img = np.array([[10, 10, 10, 0, 0, 0]] * 6)
+    img = STEP_IMAGE
     k = kernels.prewitt()
     out = np.array([[np.sum(img[i:i + 3, j:j + 3] * k) for j in range(4)] for i in range(4)])
     assert out.tolist() == [[0, 30, 30, 0]] * 4

@@ -7,19 +7,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnnlab import conv1d, conv2d, conv_output_size, correlate, kernels
+from cnnlab.examples import AUDIO_X, AVERAGE_H, IMAGE_6X6, STEP_IMAGE
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-X_SEED = np.array([1, 2, 3, 1, 2, 3, 1, 2, 3])           # seed 003's audio snippet
-H_SEED = np.full(3, 1 / 3)                                # h = 1/3 [1 1 1]
-IMAGE_001 = np.array([[3, 0, 1, 2, 7, 4],                 # seed 001, homework #1
-                      [1, 5, 8, 9, 3, 1],
-                      [2, 7, 2, 5, 1, 3],
-                      [0, 1, 3, 1, 7, 8],
-                      [4, 2, 1, 6, 2, 8],
-                      [2, 4, 5, 2, 3, 9]])
-VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]])
+X_SEED, H_SEED = AUDIO_X, AVERAGE_H                       # the Unit 5 notes' x and h = 1/3 [1 1 1]
+IMAGE_001 = IMAGE_6X6                                     # the CNN lecture notes, homework #1
+VERTICAL = kernels.prewitt("vertical")                    # [[1, 0, -1]] * 3 (tests/test_kernels.py)
 
 
 def _ma(**kw):
@@ -53,13 +48,10 @@ def test_seed_001_six_by_six_image_with_vertical_edge_filter():
     out = conv2d(IMAGE_001[None, None], VERTICAL[None, None])
     assert out.shape == (1, 1, 4, 4)                       # 6 - 3 + 1 = 4
     assert out[0, 0].tolist() == [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
-    # the same filter from cnnlab.kernels (Prewitt, vertical)
-    np.testing.assert_array_equal(conv2d(IMAGE_001[None], kernels.prewitt("vertical")[None, None])[0], out[0, 0])
 
 
 def test_seed_001_step_edge_is_detected_as_a_thick_bright_band():
-    step = np.tile([10, 10, 10, 0, 0, 0], (6, 1))
-    assert conv2d(step[None], VERTICAL[None, None])[0].tolist() == [[0, 30, 30, 0]] * 4
+    assert conv2d(STEP_IMAGE[None], VERTICAL[None, None])[0].tolist() == [[0, 30, 30, 0]] * 4
     assert not conv2d(np.full((1, 6, 6), 7.0), VERTICAL[None, None]).any()   # flat image: no edge
 
 

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlab import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from cnnlab.examples import AUDIO_X
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -45,7 +46,7 @@ def test_pooling_is_per_channel():
 
 
 def test_max_pool1d_seed_003_signal_floor_and_ceil():
-    x = [[1, 2, 3, 1, 2, 3, 1, 2, 3]]
+    x = AUDIO_X[None]                                  # the Unit 5 notes' x, one channel
     assert max_pool1d(x, 2).tolist() == [[2, 3, 3, 2]]     # floor((9 - 2)/2) + 1 = 4
     y, idx = max_pool1d(x, 2, ceil_mode=True, return_indices=True)
     assert y.tolist() == [[2, 3, 3, 2, 3]] and idx.tolist() == [[1, 2, 5, 7, 8]]

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnlab import pmf_of_sum, pmf_of_sum_n, uniform_pmf
+from cnnlab.examples import DIE_PMF, PAYOFF_PMF
 
-X = {1: F(1, 4), 2: F(1, 2), 3: F(1, 4)}
-DIE = uniform_pmf(range(1, 7))
+X, DIE = PAYOFF_PMF, DIE_PMF                    # the Unit 5 notes' payoff and fair die
 
 
 def test_seed_values():

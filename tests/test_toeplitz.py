@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from cnnlab import conv2d_matrix, conv_matrix, convolve
+from cnnlab import conv2d_matrix, conv_matrix, convolve, kernels
+from cnnlab.examples import IMAGE_6X6
 
 
 # -- 1. hand cases -------------------------------------------------------------------------
@@ -49,10 +50,7 @@ def test_conv2d_matrix_seed_002_three_by_three():
 
 
 def test_conv2d_matrix_seed_001_edge_example():
-    img = np.array([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                    [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])
-    k = np.array([[1, 0, -1]] * 3)
-    out = (conv2d_matrix(k, (6, 6)) @ img.ravel()).reshape(4, 4)
+    out = (conv2d_matrix(kernels.prewitt(), (6, 6)) @ IMAGE_6X6.ravel()).reshape(4, 4)
     assert out.tolist() == [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
 
 

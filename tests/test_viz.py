@@ -11,12 +11,10 @@ from matplotlib.patches import Rectangle
 
 import cnnlab
 from cnnlab import viz
+from cnnlab.examples import AUDIO_X, AVERAGE_H, IMAGE_6X6
 from cnnlab.viz import conv_geometry, fmt
 
-SEED_X = [1, 2, 3, 1, 2, 3, 1, 2, 3]
-THIRD = [1 / 3] * 3
-SEED_IMAGE = np.array([[3, 0, 1, 2, 7, 4], [1, 5, 8, 9, 3, 1], [2, 7, 2, 5, 1, 3],
-                       [0, 1, 3, 1, 7, 8], [4, 2, 1, 6, 2, 8], [2, 4, 5, 2, 3, 9]])
+SEED_X, THIRD, SEED_IMAGE = AUDIO_X, AVERAGE_H, IMAGE_6X6   # the Unit 5 notes' x, h; the CNN lecture notes' image
 
 
 def ax_():
