@@ -443,34 +443,36 @@ class Checker:
         __tracebackhide__ = True
         self._run(expect_pmf, *args, **kwargs)
 
-    def unflipped(self, fn, image, kernel, *, name: str, call: str, by_hand: str, first_only=False) -> None:
-        """``fn(image, kernel)`` must slide the kernel *without* flipping it ('valid'
-        cross-correlation, stride 1, as CNN layers compute); the expected values are
-        computed here. When the answer is what the flipped kernel gives (a true
-        convolution), the hint says so; otherwise it is ``by_hand``, the first output
-        worked out. With ``first_only`` only the shape and the first output are compared,
-        so a table the students fill in elsewhere is not shown.
+    def unflipped(self, fn, image, kernel, *, name: str, call: str, by_hand: str) -> None:
+        """``fn(image, kernel)`` must slide the kernel *without* flipping it: 'valid'
+        cross-correlation, stride 1, as CNN layers compute (ps1 question 5, ps2 question 1).
+
+        First a 3x3 hand case, compared in full; then ``image`` and ``kernel`` (the notes'
+        own), of which only the shape and the first output are compared, so a table the
+        students fill in elsewhere is not shown. The expected values are computed here.
+        When an answer is what the flipped kernel gives (a true convolution), the hint
+        says so; otherwise it works the first output out (``by_hand`` for ``image``).
 
         >>> c = Checker("conv")
         >>> flipped = lambda x, k: np.array([[4.0, 4.0], [4.0, 4.0]])
         >>> try:
-        ...     c.unflipped(flipped, np.arange(9.0).reshape(3, 3), [[1, 0], [0, -1]], name="conv",
-        ...                 call="conv(image, kernel)", by_hand="0 - 4 = -4")
+        ...     c.unflipped(flipped, np.eye(3), np.eye(3), name="conv", call="conv(I, I)", by_hand="1 + 1 + 1 = 3")
         ... except CheckFailed as e:
         ...     print(str(e).splitlines()[-1])
-          hint: you flipped the kernel (a true convolution): CNN layers slide it without flipping, so 0 - 4 = -4
+          hint: you flipped the kernel (a true convolution): CNN layers slide it without flipping, so each output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4
         """
         __tracebackhide__ = True
+        hand_image, hand_kernel = np.arange(9.0).reshape(3, 3), np.array([[1.0, 0.0], [0.0, -1.0]])
+        got = self.call(fn, hand_image.copy(), hand_kernel.copy(), name=name)
+        hint = "each output is the top-left of a 2x2 patch minus its bottom-right, 0 - 4 = -4"
+        if same_values(got, _correlate_valid(hand_image, hand_kernel[::-1, ::-1])):
+            hint = "you flipped the kernel (a true convolution): CNN layers slide it without flipping, so " + hint
+        self.array(got, _correlate_valid(hand_image, hand_kernel), call=f"{name}(image, kernel)",
+                   inputs={"image": hand_image, "kernel": hand_kernel}, hint=hint)
+
         image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
         expected, flipped = _correlate_valid(image, kernel), _correlate_valid(image, kernel[::-1, ::-1])
-        got = self.call(fn, image.copy(), kernel.copy(), name=name)
-        if not first_only:
-            hint = by_hand
-            if same_values(got, flipped) and not same_values(flipped, expected):
-                hint = "you flipped the kernel (a true convolution): CNN layers slide it without flipping, so " + by_hand
-            self.array(got, expected, call=call, inputs={"image": image, "kernel": kernel}, hint=hint)
-            return
-        arr = _as_numbers(got, call, by_hand)
+        arr = _as_numbers(self.call(fn, image.copy(), kernel.copy(), name=name), call, by_hand)
         (h, w), (kh, kw) = image.shape, kernel.shape
         self.equal(arr.shape, expected.shape, call=f"{call}.shape",
                    hint=f"a {h}x{w} image and a {kh}x{kw} filter give a ({h} - {kh} + 1) x ({w} - {kw} + 1) = "
