@@ -18,15 +18,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from conv import _ENV_THREADS, _median_times, _parse  # noqa: E402  (bench/ is not a package)
+from _timing import conv_cases, median_times, print_report, ratio_row, start_with_threads  # noqa: E402
 
 
 def main():
-    args = _parse()
-    for var in _ENV_THREADS:  # must happen before numpy (and its BLAS) is loaded
-        os.environ[var] = str(args.threads)
-    # this checkout's cnnlab, even when the installed copy is elsewhere or stale
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+    args = start_with_threads(__doc__)
 
     import numpy as np
     import torch
@@ -34,14 +30,10 @@ def main():
 
     import cnnlab
 
-    torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     rows = []
 
-    for n, c_in, c_out, size, k in [(64, 1, 8, 28, 5), (32, 3, 16, 64, 3)]:
-        x = rng.standard_normal((n, c_in, size, size)).astype(np.float32)
-        w = rng.standard_normal((c_out, c_in, k, k)).astype(np.float32)
-        b = rng.standard_normal(c_out).astype(np.float32)
+    for case, (x, w, b) in conv_cases(rng):
         tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
         y = F.conv2d(tx, tw, tb)
         grad_y = rng.standard_normal(tuple(y.shape)).astype(np.float32)
@@ -52,13 +44,10 @@ def main():
             r = r.numpy()
             if a.dtype != np.float32 or not np.allclose(a, r, rtol=1e-3, atol=1e-3 * np.abs(r).max()):
                 raise SystemExit(f"conv2d_backward's {name} disagrees with torch for {x.shape} * {w.shape}")
-        t_ours, t_ref = _median_times(
+        t_ours, t_ref = median_times(
             [lambda: cnnlab.conv2d_backward(x, w, grad_y),
              lambda: torch.autograd.grad(y, (tx, tw, tb), tg, retain_graph=True)], args.repeat)
-        ratio = t_ours / t_ref
-        rows.append((f"conv2d_backward N={n}, {c_in}->{c_out}, {size}x{size}, k={k}",
-                     f"{t_ours * 1e3:9.2f} ms", f"torch {t_ref * 1e3:7.2f} ms", f"{ratio:5.2f}x",
-                     "<= 3x torch", "ok" if ratio <= 3 else "MISSED"))
+        rows.append(ratio_row(f"conv2d_backward {case}", t_ours, t_ref, 3))
 
     # learnable upsampling: the decoder step 8 -> 4 channels, 14x14 -> 28x28 (k=4, s=2, p=1)
     x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
@@ -70,19 +59,11 @@ def main():
         ours = cnnlab.conv_transpose2d(x, w, **kw)
         if ours.shape != ref.shape or not np.allclose(ours, ref, rtol=1e-4, atol=1e-3):
             raise SystemExit("conv_transpose2d disagrees with torch")
-        t_ours, t_ref = _median_times([lambda: cnnlab.conv_transpose2d(x, w, **kw),
-                                       lambda: F.conv_transpose2d(tx, tw, **kw)], args.repeat)
-    rows.append(("conv_transpose2d N=64, 8->4, 14x14 -> 28x28, k=4, s=2", f"{t_ours * 1e3:9.2f} ms",
-                 f"torch {t_ref * 1e3:7.2f} ms", f"{t_ours / t_ref:5.2f}x", "(none set)", ""))
+        t_ours, t_ref = median_times([lambda: cnnlab.conv_transpose2d(x, w, **kw),
+                                      lambda: F.conv_transpose2d(tx, tw, **kw)], args.repeat)
+    rows.append(ratio_row("conv_transpose2d N=64, 8->4, 14x14 -> 28x28, k=4, s=2", t_ours, t_ref))
 
-    print(f"cnnlab {cnnlab.__version__}, numpy {np.__version__}, torch {torch.__version__}; float32; "
-          f"threads: numpy BLAS {os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS), "
-          f"torch {torch.get_num_threads()} (set_num_threads); median of {args.repeat} runs")
-    header = ("case", "cnnlab", "peer", "ratio", "target", "")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-
+    print_report(rows, args.repeat)
 
 if __name__ == "__main__":
     main()

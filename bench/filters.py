@@ -15,34 +15,22 @@ absolute times move with the load (the ratios much less).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import parse_args, timed, use_checkout  # noqa: E402
 
-
-def _parse():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per variant (default 5)")
-    parser.add_argument("--size", type=int, default=8, help="filter side (default 8, as lesson 04)")
-    parser.add_argument("--filters", type=int, default=32, help="number of filters (default 32, as lesson 04)")
-    args = parser.parse_args()
-    if args.repeat < 1 or args.size < 2 or args.filters < 1:
-        parser.error("--repeat, --filters must be positive and --size >= 2")
-    return args
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+use_checkout()
 
 
 def main():
-    args = _parse()
+    args = parse_args(__doc__, {
+        "--repeat": (5, 1, "timed runs per variant (default 5)"),
+        "--size": (8, 2, "filter side (default 8, as lesson 04)"),
+        "--filters": (32, 1, "number of filters (default 32, as lesson 04)"),
+    })
     import numpy as np
 
     from cnnlab import natural
@@ -56,18 +44,18 @@ def main():
     scores, random_scores = [], []
     blocked, gram = natural._blocked, natural._blocked_gram
     for seed in range(args.repeat):
-        t, filters = _timed(lambda: natural.learn_filters(photos, size=k, n_filters=n, rng=seed))
+        t, filters = timed(lambda: natural.learn_filters(photos, size=k, n_filters=n, rng=seed))
         learn.append(t)
         natural._blocked, natural._blocked_gram = (lambda a, b: a @ b), (lambda a, b: a.T @ b)
         try:
-            plain.append(_timed(lambda: natural.learn_filters(photos, size=k, n_filters=n, rng=seed))[0])
+            plain.append(timed(lambda: natural.learn_filters(photos, size=k, n_filters=n, rng=seed))[0])
         finally:
             natural._blocked, natural._blocked_gram = blocked, gram
-        t, fits = _timed(lambda: fit_gabors(filters))
+        t, fits = timed(lambda: fit_gabors(filters))
         fit.append(t)
         scores.append(float(np.median([f.correlation for f in fits])))
         noise = np.random.default_rng(seed).normal(size=(16, k, k))
-        t, fits = _timed(lambda: fit_gabors(noise))
+        t, fits = timed(lambda: fit_gabors(noise))
         rand.append(t)
         random_scores.append(float(np.median([f.correlation for f in fits])))
 

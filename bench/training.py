@@ -17,24 +17,16 @@ the load, the ratios much less.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import parse_args, use_checkout  # noqa: E402
 
-def _parse():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per variant (default 5)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per overhead run (default 3)")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
-    parser.add_argument("--max-epochs", type=int, default=40, help="cap for the seed experiment (default 40)")
-    args = parser.parse_args()
-    if args.repeat < 1 or args.epochs < 1 or args.threads < 1:
-        parser.error("--repeat, --epochs and --threads must be positive")
-    return args
+use_checkout()
 
 
 def bare_loop(model, x, y, *, epochs, lr, batch_size, seed):
@@ -56,7 +48,12 @@ def bare_loop(model, x, y, *, epochs, lr, batch_size, seed):
 
 
 def main():
-    args = _parse()
+    args = parse_args(__doc__, {
+        "--repeat": (5, 1, "timed runs per variant (default 5)"),
+        "--epochs": (3, 1, "epochs per overhead run (default 3)"),
+        "--threads": (2, 1, "torch CPU threads (default 2)"),
+        "--max-epochs": (40, 1, "cap for the seed experiment (default 40)"),
+    })
     import torch
 
     from cnnlab.nn import fit, load_mnist_split, model2, set_seed, to_tensors
