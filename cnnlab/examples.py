@@ -18,7 +18,7 @@ name                   source                    what the course computes from i
 =====================  ========================  ==========================================
 
 The edge detectors of the CNN lecture notes (Prewitt, Sobel, Scharr) are functions of
-:mod:`cnnlab.kernels`, which return them exactly as the notes print them.
+:mod:`cnnlab.kernels`, which return them exactly as the CNN lecture notes print them.
 
 **Read-only, on purpose.** The data are constants, not functions returning copies:
 they print as they are, read like the documents (``IMAGE_6X6[0, 0]``) and cost nothing
@@ -70,7 +70,8 @@ IMAGE_6X6 = _frozen([[3, 0, 1, 2, 7, 4],
 #: The 6×6 image of the CNN lecture notes' 'Vertical edge detection', bright on the left
 #: (10) and dark on the right (0). The vertical detector answers 30 where the intensity
 #: changes and 0 on the flat parts: in a 4×4 output the edge looks two columns thick, as
-#: the notes observe (lesson 04, the green channel of lesson 05, problem set 2's edge maps).
+#: the CNN lecture notes observe (lesson 04, the green channel of lesson 05, problem set 2's
+#: edge maps).
 STEP_IMAGE = _frozen([[10, 10, 10, 0, 0, 0]] * 6)
 
 #: The Unit 5 notes' "very short audio signal" of length 9 (§5.3.1),

@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 
 from ... import kernels
-from ...examples import AUDIO_X, AVERAGE_H, IMAGE_6X6
+from ...examples import AUDIO_X, AVERAGE_H, DIE_PMF, IMAGE_6X6
 from ._core import Checker, CheckFailed, fmt, same_values
 
 #: the C routines under np.convolve / np.correlate (reachable without the Python names)
@@ -147,9 +147,8 @@ def check_pmf_sum(pmf_sum) -> None:
           {0: Fraction(1, 4), 1: half, 2: Fraction(1, 4)},
           call="pmf_sum({0: 1/2, 1: 1/2}, {0: 1/2, 1: 1/2})",
           hint="two fair coins: 1 head happens two ways (HT, TH), so P(1) = 2 * 1/4")
-    die = {k: Fraction(1, 6) for k in range(1, 7)}
     two_dice = {t: Fraction(6 - abs(t - 7), 36) for t in range(2, 13)}
-    c.pmf(c.call(pmf_sum, dict(die), dict(die), name="pmf_sum"), two_dice,
+    c.pmf(c.call(pmf_sum, dict(DIE_PMF), dict(DIE_PMF), name="pmf_sum"), two_dice,
           call="pmf_sum(die, die) with die = {1: 1/6, ..., 6: 1/6}",
           hint="P(X + Y = t) = sum over tau of P(Y = tau) P(X = t - tau); "
                "the total 7 can be made 6 ways, so P(7) = 6/36")
