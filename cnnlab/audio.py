@@ -136,7 +136,8 @@ def moving_average(x, width, mode="same"):
     --------
     The Unit 5 notes' moving average, h = ⅓[1 1 1], with full padding (P = 2):
 
-    >>> y = moving_average([1, 2, 3, 1, 2, 3, 1, 2, 3], 3, mode="full")
+    >>> from cnnlab.examples import AUDIO_X               # x = [1 2 3 1 2 3 1 2 3]
+    >>> y = moving_average(AUDIO_X, 3, mode="full")
     >>> np.round(3 * y).astype(int)
     array([1, 3, 6, 6, 6, 6, 6, 6, 6, 5, 3])
     """

@@ -225,12 +225,12 @@ def conv1d(x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1):
 
     Examples
     --------
-    The moving average of the course notes, x = [1 2 3 1 2 3 1 2 3], h = ⅓[1 1 1]:
+    The moving average of the Unit 5 notes, x = [1 2 3 1 2 3 1 2 3], h = ⅓[1 1 1]:
 
-    >>> import numpy as np
     >>> from cnnlab import conv1d
-    >>> x = np.array([[[1, 2, 3, 1, 2, 3, 1, 2, 3]]])    # N=1, C=1, L=9
-    >>> h = np.full((1, 1, 3), 1 / 3)                     # C_out=1, C_in=1, k=3
+    >>> from cnnlab.examples import AUDIO_X, AVERAGE_H
+    >>> x = AUDIO_X[None, None]                           # N=1, C=1, L=9
+    >>> h = AVERAGE_H[None, None]                         # C_out=1, C_in=1, k=3
     >>> conv1d(x, h, padding=2).round(3)                  # P=2: 9 + 4 − 3 + 1 = 11 outputs
     array([[[0.333, 1.   , 2.   , 2.   , 2.   , 2.   , 2.   , 2.   , 2.   , 1.667, 1.   ]]])
     >>> conv1d(x, h).round(3)                             # P=0: 7 outputs

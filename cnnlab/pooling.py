@@ -205,9 +205,10 @@ def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     Examples
     --------
     >>> from cnnlab import max_pool1d
-    >>> max_pool1d([[1, 2, 3, 1, 2, 3, 1, 2, 3]], 2)           # unbatched (C=1, L=9): 4 windows
+    >>> from cnnlab.examples import AUDIO_X                     # the Unit 5 notes' x = [1 2 3 1 2 3 1 2 3]
+    >>> max_pool1d(AUDIO_X[None], 2)                           # unbatched (C=1, L=9): 4 windows
     array([[2., 3., 3., 2.]])
-    >>> max_pool1d([[1, 2, 3, 1, 2, 3, 1, 2, 3]], 2, ceil_mode=True, return_indices=True)
+    >>> max_pool1d(AUDIO_X[None], 2, ceil_mode=True, return_indices=True)
     (array([[2., 3., 3., 2., 3.]]), array([[1, 2, 5, 7, 8]]))
     """
     return _max_poolnd(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1,
@@ -322,7 +323,8 @@ def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     Examples
     --------
     >>> from cnnlab import avg_pool1d
-    >>> avg_pool1d([[1, 2, 3, 1, 2, 3, 1, 2, 3]], 3)               # moving average, stride 3
+    >>> from cnnlab.examples import AUDIO_X
+    >>> avg_pool1d(AUDIO_X[None], 3)                               # moving average, stride 3
     array([[2., 2., 2.]])
     >>> avg_pool1d([[1., 2., 3., 4.]], 2, stride=1, padding=1)      # pad zeros count: /2
     array([[0.5, 1.5, 2.5, 3.5, 2. ]])
