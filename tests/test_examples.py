@@ -130,3 +130,20 @@ def test_the_typed_once_check_finds_a_copy():
     assert _typed_rows('"step = np.array([[10., 10., 10., 0., 0., 0.]] * 6)\\n"') == {"STEP_IMAGE"}
     assert _typed_rows("np.tile([10, 10, 10, 0, 0, 0], (6, 1))") == {"STEP_IMAGE"}
     assert _typed_rows("x = [3, 0, 1, 2, 7, 4, 5]") == set()
+
+
+def test_widgets_and_checks_use_the_one_copy():
+    pytest.importorskip("ipywidgets")
+    from cnnlab.course.checks import ps1, ps2
+    from cnnlab.widgets.conv import make_input
+    from cnnlab.widgets.pooling import EXAMPLE_FEATURE_MAP
+
+    assert EXAMPLE_FEATURE_MAP is E.FEATURE_MAP_4X4
+    assert ps1.IMAGE is E.IMAGE_6X6 and ps1.AUDIO_X is E.AUDIO_X and ps1.AVERAGE_H is E.AVERAGE_H
+    np.testing.assert_array_equal(make_input("seed", 6, 2), E.IMAGE_6X6)
+    np.testing.assert_array_equal(make_input("seed", 9, 1), E.AUDIO_X)
+    # ps2's set-up cell imports IMAGE and the filters into the student's notebook: copies of their own
+    np.testing.assert_array_equal(ps2.IMAGE, E.IMAGE_6X6)
+    assert ps2.IMAGE.flags.writeable and ps2.PREWITT_VERTICAL.flags.writeable
+    for name in ("prewitt", "sobel", "scharr"):
+        np.testing.assert_array_equal(getattr(ps2, f"{name.upper()}_VERTICAL"), getattr(kernels, name)())
