@@ -127,6 +127,20 @@ class Explorer:
         """
         return False
 
+    def encode(self) -> bytes:
+        """The figure as the bytes the output area shows (``image_format``, at ``dpi``).
+
+        The default renders the whole figure. An explorer whose frame (axes, ticks,
+        titles) stays put between updates may override it to paint only what changed
+        onto a saved background (blitting, as matplotlib's animations do).
+        """
+        buf = io.BytesIO()
+        if self.image_format == "jpeg":
+            self.figure.savefig(buf, format="jpeg", dpi=self.dpi, pil_kwargs={"quality": 88})
+        else:
+            self.figure.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
     def header(self, result):
         """Optional HTML shown above the figure (readouts, formulas); ``None`` for none."""
         return None
@@ -191,12 +205,7 @@ class Explorer:
                 self.figure.clear()
                 self.draw(self.result, self.figure)
             self._drawn = True
-            buf = io.BytesIO()
-            if self.image_format == "jpeg":
-                self.figure.savefig(buf, format="jpeg", dpi=self.dpi, pil_kwargs={"quality": 88})
-            else:
-                self.figure.savefig(buf, format="png", dpi=self.dpi)
-            png = buf.getvalue()
+            png = self.encode()
             head = self.header(self.result)
         except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
             self.result = None

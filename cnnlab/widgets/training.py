@@ -259,44 +259,88 @@ class TrainingExplorer(Explorer):
         return setting, self.epochs, self.seed
 
     def draw(self, r, figure):
+        """The frame (axes, ticks, titles); the curves are painted by :meth:`encode`."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
+        if not isinstance(figure.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(figure)           # a canvas that keeps its pixels: the frame is blitted
+        self._frames = {}
         acc = figure.add_axes((0.07, 0.14, 0.5, 0.72))
         loss = figure.add_axes((0.66, 0.14, 0.32, 0.72))
         for ax in (acc, loss):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        acc.set_xlabel("epoch", fontsize=8)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("epoch", fontsize=8)
         acc.set_title("validation accuracy (bold: this setting)", fontsize=9)
-        acc.grid(alpha=0.3)
-        acc.tick_params(labelsize=7)
-        loss.set_xlabel("epoch", fontsize=8)
         loss.set_title("loss (cross-entropy)", fontsize=9)
-        loss.grid(alpha=0.3)
-        loss.tick_params(labelsize=7)
+        # the loss panel always shows this setting's two curves: its legend belongs to the frame
+        loss.legend(handles=[Line2D([], [], color="C0", label="training"),
+                             Line2D([], [], color="C0", ls="--", label="validation")],
+                    fontsize=7, loc="upper right")
         self._curves(r, acc, loss)
 
     def refresh(self, r, figure):
-        """Same axes, new curves: skips re-creating the axes and their ticks."""
+        """Same axes, new curves: the frame is not redrawn at all (see :meth:`encode`)."""
         acc, loss = figure.axes
-        for line in [*acc.lines, *loss.lines]:
-            line.remove()
+        for artist in [*acc.lines, *loss.lines, acc.get_legend()]:
+            artist.remove()
         self._curves(r, acc, loss)
         return True
 
     @staticmethod
-    def _curves(r, acc, loss):
-        for k, (label, h) in enumerate(r.others.items()):
-            acc.plot(h["epoch"], h["val_accuracy"], color=f"C{k + 1}", lw=1, alpha=0.7, label=label)
+    def _limits(r):
+        """Axis limits rounded to steps (0.1 in accuracy, 0.25 in loss): settings with similar
+        curves share one frame, and the axes do not twitch from one setting to the next."""
+        import math
+
         h = r.history
-        acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label)
-        acc.set_xlim(0.5, len(h["epoch"]) + 0.5)
-        acc.set_ylim(min(0.5, min(h["val_accuracy"]) - 0.02), 1.0)
-        acc.legend(fontsize=6.5, loc="lower right")
-        loss.plot(h["epoch"], h["loss"], color="C0", label="training")
-        loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation")
-        loss.set_xlim(0.5, len(h["epoch"]) + 0.5)
-        loss.set_ylim(0, 1.05 * max(max(h["loss"]), max(h["val_loss"])))
-        loss.legend(fontsize=7)
+        low = min(min(o["val_accuracy"]) for o in [h, *r.others.values()])
+        acc_low = min(0.5, math.floor((low - 0.02) * 10) / 10)
+        loss_high = math.ceil(1.05 * max(max(h["loss"]), max(h["val_loss"])) * 4) / 4
+        return len(h["epoch"]), max(acc_low, 0.0), max(loss_high, 0.25)
+
+    def _curves(self, r, acc, loss):
+        epochs, acc_low, loss_high = self._limits(r)
+        for ax, (low, high) in ((acc, (acc_low, 1.0)), (loss, (0.0, loss_high))):
+            ax.set_xlim(0.5, epochs + 0.5)
+            ax.set_ylim(low, high)
+        for k, (label, h) in enumerate(r.others.items()):
+            acc.plot(h["epoch"], h["val_accuracy"], color=f"C{k + 1}", lw=1, alpha=0.7, label=label, animated=True)
+        h = r.history
+        acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label,
+                 animated=True)
+        acc.legend(fontsize=6.5, loc="lower right").set_animated(True)
+        loss.plot(h["epoch"], h["loss"], color="C0", label="training", animated=True)
+        loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation", animated=True)
+
+    def encode(self):
+        """Blit: the frame for these axis limits is rendered once and kept (a few, by limits);
+        an update paints only the curves and legends onto it, then encodes the pixels."""
+        import io
+
+        from PIL import Image
+
+        canvas = self.figure.canvas
+        key = tuple(ax.get_ylim() + ax.get_xlim() for ax in self.figure.axes)
+        frame = self._frames.get(key)
+        if frame is None:
+            canvas.draw()                      # everything but the animated artists
+            frame = self._frames[key] = canvas.copy_from_bbox(self.figure.bbox)
+            if len(self._frames) > 16:
+                self._frames.pop(next(iter(self._frames)))
+        else:
+            canvas.restore_region(frame)
+        for ax in self.figure.axes:
+            for artist in [*ax.lines, ax.get_legend()]:
+                if artist.get_animated():
+                    ax.draw_artist(artist)
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buf, format="png", compress_level=1)
+        return buf.getvalue()
 
     def header(self, r):
         h = r.history
