@@ -17,7 +17,7 @@ from .._validate import _check_bool
 from ..shapes import conv_output_size, same_padding
 from ..viz import fmt
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import STYLE, slider, toggles
 
 __all__ = ["ConvCost", "SeparableCostExplorer", "conv_cost"]
 
@@ -126,28 +126,20 @@ class SeparableCostExplorer(Explorer):
 
     height = "400px"
     figsize = (9.0, 3.2)
-    layout = None
     css_class = "cnnlab-cost-explorer"
 
     def __init__(self, *, size=56, c_in=32, c_out=64, kernel_size=3):
         super().__init__()
-        self.size = slider(int, size, 1, 224, "input size H = W")
-        self.c_in = slider(int, c_in, 1, 512, "input channels")
-        self.c_out = slider(int, c_out, 1, 512, "output channels")
-        self.kernel = slider(int, kernel_size, 1, 11, "kernel size k")
-        self.stride = slider(int, 1, 1, 4, "stride S")
-        self.padding = widgets.ToggleButtons(options=["same", "valid"], value="same", description="padding",
-                                             style=STYLE)
-        self.bias = widgets.Checkbox(value=True, description="bias", style=STYLE)
-        self._finish([self.size, self.c_in, self.c_out, self.kernel, self.stride, self.padding, self.bias])
+        self._finish(dict(size=slider(int, size, 1, 224, "input size H = W"),
+                          c_in=slider(int, c_in, 1, 512, "input channels"),
+                          c_out=slider(int, c_out, 1, 512, "output channels"),
+                          kernel=slider(int, kernel_size, 1, 11, "kernel size k"),
+                          stride=slider(int, 1, 1, 4, "stride S"),
+                          padding=toggles(["same", "valid"], "same", "padding"),
+                          bias=widgets.Checkbox(value=True, description="bias", style=STYLE)))
 
-    def params(self):
-        return dict(size=self.size.value, c_in=self.c_in.value, c_out=self.c_out.value,
-                    kernel_size=self.kernel.value, stride=self.stride.value, padding=self.padding.value,
-                    bias=self.bias.value)
-
-    def compute(self, **p):
-        return conv_cost(p.pop("size"), p.pop("c_in"), p.pop("c_out"), p.pop("kernel_size"), **p)
+    def compute(self, *, size, c_in, c_out, kernel, stride, padding, bias):
+        return conv_cost(size, c_in, c_out, kernel, stride=stride, padding=padding, bias=bias)
 
     _KEYS = (("params", "parameters"), ("macs", "multiply-adds"))
 
@@ -189,7 +181,7 @@ class SeparableCostExplorer(Explorer):
 
     def header(self, r):
         p = self.params()
-        k, ci, co = p["kernel_size"], p["c_in"], p["c_out"]
+        k, ci, co = p["kernel"], p["c_in"], p["c_out"]
         std, sep = r["standard"], r["separable"]
         n = r["out_size"]
         return (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode, _check_real
@@ -18,7 +17,7 @@ from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import dropdown, slider, toggles
 
 __all__ = ["PoolingExplorer", "EXAMPLE_FEATURE_MAP", "edge_map", "pool", "shift", "shift_invariance"]
 
@@ -194,41 +193,34 @@ class PoolingExplorer(Explorer):
 
     height = "470px"
     figsize = (10.0, 3.8)
-    layout = None
     css_class = "cnnlab-pooling-explorer"
+    _shift_image = staticmethod(shift)     # compute's argument ``shift`` (the control) hides the function
 
     def __init__(self, *, source="4×4 example (Chollet slides)"):
         super().__init__()
         _check_mode(source, tuple(_INPUTS), "source")
-        self.source = widgets.Dropdown(options=list(_INPUTS), value=source, description="input", style=STYLE,
-                                       layout=widgets.Layout(width="340px"))
-        self.mode = widgets.ToggleButtons(options=[("max", "max"), ("average", "avg")], value="max",
-                                          description="pooling", style=STYLE)
-        self.kernel = slider(int, 2, 1, 8, "window k")
-        self.stride = slider(int, 2, 1, 8, "stride S")
-        self.padding = slider(int, 0, 0, 4, "padding P")
-        self.shift = slider(int, 0, 0, 4, "shift input (px)")
-        self._finish([self.source, self.mode, self.kernel, self.stride, self.padding, self.shift])
+        self._finish(dict(source=dropdown(list(_INPUTS), source, "input"),
+                          mode=toggles([("max", "max"), ("average", "avg")], "max", "pooling"),
+                          kernel=slider(int, 2, 1, 8, "window k"),
+                          stride=slider(int, 2, 1, 8, "stride S"),
+                          padding=slider(int, 0, 0, 4, "padding P"),
+                          shift=slider(int, 0, 0, 4, "shift input (px)")))
 
-    def params(self):
-        return dict(source=self.source.value, mode=self.mode.value, kernel_size=self.kernel.value,
-                    stride=self.stride.value, padding=self.padding.value, shift_px=self.shift.value)
-
-    def compute(self, *, source, mode, kernel_size, stride, padding, shift_px):
+    def compute(self, *, source, mode, kernel, stride, padding, shift):
         image = _INPUTS[source]()
         fn = max_pool2d if mode == "max" else avg_pool2d
         indices = None
         if mode == "max":
-            out, indices = max_pool2d(image[None], kernel_size, stride, padding, return_indices=True)
+            out, indices = max_pool2d(image[None], kernel, stride, padding, return_indices=True)
             out, indices = out[0], indices[0]
         else:
-            out = fn(image[None], kernel_size, stride, padding)[0]
+            out = fn(image[None], kernel, stride, padding)[0]
         shifted = invariance = None
-        if shift_px:
-            shifted = fn(shift(image, shift_px)[None], kernel_size, stride, padding)[0]
+        if shift:
+            shifted = fn(self._shift_image(image, shift)[None], kernel, stride, padding)[0]
             if padding == 0:
-                invariance = shift_invariance(image, shift_px, kernel_size, stride, mode=mode)
-        return PoolingResult(image, out, indices, mode, kernel_size, stride, padding, shift_px, shifted, invariance)
+                invariance = shift_invariance(image, shift, kernel, stride, mode=mode)
+        return PoolingResult(image, out, indices, mode, kernel, stride, padding, shift, shifted, invariance)
 
     def _layout(self, r):
         return (r.image.shape[0] <= 8, 3 if r.shifted_output is not None else 2, id(r.image))

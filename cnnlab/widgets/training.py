@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from ._base import Explorer
 from .inspect import _OneThread
-from ._controls import STYLE
+from ._controls import STYLE, dropdown, toggles
 
 __all__ = ["TrainingExplorer", "TrainingResult", "Setting", "train_setting", "LEARNING_RATES", "BATCH_SIZES"]
 
@@ -27,7 +27,6 @@ BATCH_SIZES = (50, 100, 250, 500, 1000)
 DROPOUTS = (0.0, 0.1, 0.25, 0.5)
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 _OPT_NAMES = {"adam": "Adam", "sgd": "SGD (momentum 0.9)", "rmsprop": "RMSprop"}
-LAYOUT = widgets.Layout(width="340px")
 
 
 def _options(values, value, fmt):
@@ -177,10 +176,7 @@ class TrainingExplorer(Explorer):
 
     height = "470px"
     figsize = (9.5, 3.6)
-    layout = None
     css_class = "cnnlab-training-explorer"
-    #: bench/widgets.py times first runs (training) and cached redraws apart from the other explorers
-    bench_separately = True
 
     def __init__(self, data=None, *, epochs=6, seed=0, keep=5, cache=None, **setting):
         super().__init__()
@@ -209,34 +205,16 @@ class TrainingExplorer(Explorer):
 
         _check_flag(s.batch_norm, "batch_norm")
         _check_dropout(s.dropout)
-        self.model = widgets.ToggleButtons(options=[("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")],
-                                           value=s.model, description="model", style=STYLE)
-        self.batch_norm = widgets.Checkbox(value=s.batch_norm, description="batch norm", style=STYLE,
-                                           indent=False)
-        self.dropout = widgets.Dropdown(options=_options(DROPOUTS, s.dropout, lambda p: f"p = {p:g}" if p else "none"),
-                                        value=s.dropout, description="dropout", style=STYLE, layout=LAYOUT)
-        self.dropout_where = widgets.ToggleButtons(options=[("dense layers", "dense"), ("conv layers", "conv")],
-                                                   value=s.dropout_where, description="dropout in",
-                                                   style=STYLE)
-        self.optimizer = widgets.Dropdown(options=[(_OPT_NAMES[o], o) for o in OPTIMIZERS], value=s.optimizer,
-                                          description="optimiser", style=STYLE, layout=LAYOUT)
-        self.lr = widgets.Dropdown(options=_options(LEARNING_RATES, s.lr, "{:g}".format), value=s.lr,
-                                   description="learning rate", style=STYLE, layout=LAYOUT)
-        self.batch_size = widgets.Dropdown(options=_options(BATCH_SIZES, s.batch_size, "{:,}".format),
-                                           value=s.batch_size,
-                                           description="batch size", style=STYLE, layout=LAYOUT)
-        self._finish([self.model, self.batch_norm, self.dropout, self.dropout_where, self.optimizer, self.lr,
-                      self.batch_size])
-
-    @classmethod
-    def bench_instance(cls):
-        """What bench/widgets.py times: the default explorer (a control change may train, ≤ 5 s)."""
-        return cls()
-
-    def params(self):
-        return dict(model=self.model.value, batch_norm=self.batch_norm.value, dropout=self.dropout.value,
-                    dropout_where=self.dropout_where.value, optimizer=self.optimizer.value, lr=self.lr.value,
-                    batch_size=self.batch_size.value)
+        self._finish(dict(
+            model=toggles([("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")], s.model, "model"),
+            batch_norm=widgets.Checkbox(value=s.batch_norm, description="batch norm", style=STYLE, indent=False),
+            dropout=dropdown(_options(DROPOUTS, s.dropout, lambda p: f"p = {p:g}" if p else "none"), s.dropout,
+                             "dropout"),
+            dropout_where=toggles([("dense layers", "dense"), ("conv layers", "conv")], s.dropout_where,
+                                  "dropout in"),
+            optimizer=dropdown([(_OPT_NAMES[o], o) for o in OPTIMIZERS], s.optimizer, "optimiser"),
+            lr=dropdown(_options(LEARNING_RATES, s.lr, "{:g}".format), s.lr, "learning rate"),
+            batch_size=dropdown(_options(BATCH_SIZES, s.batch_size, "{:,}".format), s.batch_size, "batch size")))
 
     def compute(self, **params):
         setting = Setting(**params)
