@@ -251,6 +251,10 @@ def resolve_padding(padding, size, kernel_size, stride=1, dilation=1, *, modes=P
     ss = _tuple(stride, nd, "stride")
     ds = _tuple(dilation, nd, "dilation")
     same = _check_mode(same, ("torch", "tensorflow"), "same")
+    if isinstance(modes, str) or not isinstance(modes, (tuple, list)) or not all(isinstance(m, str) for m in modes):
+        raise TypeError(f"modes must be a tuple of padding modes, some of {PADDING_MODES}, got {modes!r}")
+    if any(m not in PADDING_MODES for m in modes):
+        raise ValueError(f"modes must be a tuple of padding modes, some of {PADDING_MODES}, got {modes!r}")
     if not isinstance(padding, str):
         return _padding_pairs(padding, nd)
     mode = _check_mode(padding, tuple(modes), "padding")

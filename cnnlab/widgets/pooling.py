@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode, _check_real
+from ..geometry import translate
 from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
@@ -70,6 +71,14 @@ def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
 def shift(image, pixels, *, axis=1):
     """Move an image ``pixels`` to the right (``axis=1``) or down (``axis=0``), filling with zeros.
 
+    :func:`cnnlab.geometry.translate` along one axis, keeping the image's dtype.
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+        ``out[i, j] = image[i, j − pixels]`` (``axis=1``) or ``image[i − pixels, j]``
+        (``axis=0``) where that index exists, else 0.
+
     Examples
     --------
     >>> shift(np.arange(6.).reshape(2, 3), 1)
@@ -79,14 +88,8 @@ def shift(image, pixels, *, axis=1):
     x = _as_array(image, "image", ndim=2)
     pixels = _check_int(pixels, "pixels", minimum=0)
     axis = _check_mode(axis, (0, 1), "axis")
-    out = np.zeros_like(x)
-    if pixels >= x.shape[axis]:
-        return out
-    if axis == 1:
-        out[:, pixels:] = x[:, :x.shape[1] - pixels]
-    else:
-        out[pixels:] = x[:x.shape[0] - pixels]
-    return out
+    moved = translate(x, pixels, 0) if axis == 0 else translate(x, 0, pixels)
+    return moved.astype(x.dtype, copy=False)
 
 
 def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", atol=1e-9):

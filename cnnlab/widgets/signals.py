@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import audio
 from ..viz import conv_geometry, fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
-from ..viz.signals import frequency_response_db, spectrum_db
+from ..audio import frequency_response_db, spectrum_db
 from ._base import Explorer
 from ._controls import STYLE, set_range, slider, stepper
 from ._html import tape_html
