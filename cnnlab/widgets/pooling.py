@@ -125,12 +125,12 @@ def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", a
     k = _check_int(kernel_size, "kernel_size", minimum=1)
     s = k if stride is None else _check_int(stride, "stride", minimum=1)
     moved = shift(x, pixels)
-    skip_px = pixels
-    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     a, b = pool(x, k, s, mode=mode), pool(moved, k, s, mode=mode)
     skip = -(-pixels // s)
-    if skip >= a.shape[1]:
+    if skip >= a.shape[1]:   # also every shift of the whole width: no pixel left to compare
         raise ValueError(f"pixels = {pixels} shifts the whole pooled map out of view; use a smaller shift")
+    skip_px = pixels
+    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     same_pool = np.isclose(a[:, skip:], b[:, skip:], atol=atol, rtol=0).mean()
     return {"pixels": float(same_px), "pooled": float(same_pool)}
 
