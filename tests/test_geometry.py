@@ -275,6 +275,7 @@ def test_frequency_response_matches_scipy_freqz(h, n_fft):
     (lambda: resolve_padding(0, 6, 3, stride=0), ValueError, r"stride must be a positive int, got 0"),
     (lambda: resolve_padding(0, 6, 3, dilation=True), TypeError, r"dilation must be a positive int, got True"),
     (lambda: resolve_padding(0, "6", 3), TypeError, r"size must be an int, got '6'"),
+    (lambda: resolve_padding("same", 6, 3, modes=()), ValueError, r"padding must be .* \(modes=\(\)\), got 'same'"),
     (lambda: resolve_padding(0, 6, 3, modes="same"), TypeError, r"modes must be a tuple of padding modes"),
     (lambda: resolve_padding(0, 6, 3, modes=("same", "reflect")), ValueError,
      r"modes must be a tuple of padding modes, some of \('valid', 'same', 'full'\), got \('same', 'reflect'\)"),
