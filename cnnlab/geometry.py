@@ -3,8 +3,10 @@
 numpy only (the plotting layer :mod:`cnnlab.viz` and the explorers in
 :mod:`cnnlab.widgets` draw what is computed here; neither computes it again):
 
-* :func:`resolve_padding` -- every padding form as ``(before, after)`` pairs (defined in
-  :mod:`cnnlab.shapes`, beside the size formulas it uses, and re-exported here);
+* :func:`resolve_padding` -- every padding form as ``(before, after)`` pairs. It is
+  defined in :mod:`cnnlab.shapes`, beside the two size formulas it uses, and re-exported
+  here: the layers and matrices that :func:`conv_geometry` runs call it too, and a
+  definition here would make an import circle (shapes ← layers, toeplitz ← geometry);
 * :func:`conv_geometry` / :class:`ConvGeometry` -- one strided, padded, dilated 1-D or
   2-D convolution with everything a picture of it needs: the padded input, the output,
   the convolution matrix, which padded cells (``footprint``) and which matrix columns

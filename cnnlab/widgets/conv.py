@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-from ..backward import conv2d_backward
 from .._validate import _check_mode
-from ..shapes import conv_output_size, resolve_padding as _resolve_padding
+from ..backward import conv2d_backward
 from ..geometry import conv_geometry
+from ..shapes import conv_output_size, resolve_padding as _resolve_padding
 from ..viz import fmt, plot_matrix
 from ._base import Explorer
 from ._html import grid_html, tape_html
