@@ -156,7 +156,7 @@ def test_conv_explorer_every_control_1d(conv):
 
 def test_conv_explorer_impossible_settings_show_a_message(conv):
     conv.padding_mode.value = "same"                       # torch refuses 'same' with stride 2
-    assert conv.result is None and "not supported for strided convolutions" in conv.error
+    assert conv.result is None and "needs stride=1" in conv.error
     conv.stride.value = 1
     assert conv.error is None and conv.result.out_shape == (12,)
     assert "padding='same'" in conv.result.torch_code

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from .._validate import _check_mode
 from ..backward import conv2d_backward
-from ..shapes import same_padding
-from ..viz import conv_geometry, fmt, plot_matrix
+from ..geometry import conv_geometry
+from ..shapes import conv_output_size, resolve_padding as _resolve_padding
+from ..viz import fmt, plot_matrix
 from ._base import Explorer
 from ._controls import dropdown, set_range, slider, stepper, toggles
 from ._html import grid_html, tape_html
@@ -84,27 +86,17 @@ def make_kernel(pattern, k, dims):
 
 
 def resolve_padding(mode, n, k, stride, dilation, p=0, before=0, after=0):
-    """(before, after) zero padding of one axis for a padding mode of the explorer."""
-    if mode == "symmetric":
-        return (p, p)
-    if mode == "asymmetric":
-        return (before, after)
-    if mode == "valid":
-        return (0, 0)
-    if mode == "same":
-        if stride != 1:
-            raise ValueError(
-                f"padding='same' is not supported for strided convolutions in torch (stride = {stride}): "
-                "no padding keeps the length when the kernel jumps. Pick \"'same' (TensorFlow/Keras)\", "
-                f"which keeps ceil(n/s) = ceil({n}/{stride}) = {-(-n // stride)} outputs."
-            )
-        return same_padding(n, k, 1, dilation)
-    if mode == "same_tf":
-        return same_padding(n, k, stride, dilation)
-    if mode == "full":
-        span = dilation * (k - 1)
-        return (span, span)
-    raise ValueError(f"padding mode must be one of {[m for _, m in PADDINGS]}, got {mode!r}")
+    """(before, after) zero padding of one axis for the explorer's padding controls.
+
+    Turns the dropdown's choice (and the P sliders) into a padding argument and lets
+    :func:`cnnlab.resolve_padding` resolve it: "symmetric" is ``P``, "asymmetric" is
+    ``(P_before, P_after)``, "same_tf" is TensorFlow's 'same'.
+    """
+    choice = _check_mode(mode, tuple(m for _, m in PADDINGS), "padding mode")
+    padding = {"symmetric": p, "asymmetric": (before, after), "same_tf": "same"}.get(choice, choice)
+    (pair,) = _resolve_padding(padding, n, k, stride, dilation,
+                               same="tensorflow" if choice == "same_tf" else "torch")
+    return pair
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +132,7 @@ class ConvExplorerResult:
 def size_formula(n, k, s, pads, d, dims=1):
     """The output-size formula with every number put in, as plain text."""
     (pb, pa) = pads
-    out = (n + pb + pa - d * (k - 1) - 1) // s + 1
+    out = conv_output_size(n, k, s, pads, d)
     name = "L_out" if dims == 1 else "H_out = W_out"
     general = f"{name} = ⌊(n + P_before + P_after − d·(k − 1) − 1) / S⌋ + 1"
     numbers = f"⌊({n} + {pb} + {pa} − {d}·({k} − 1) − 1) / {s}⌋ + 1"
@@ -262,8 +254,6 @@ class ConvExplorer(Explorer):
                                p["padding"], p["pad_before"], p["pad_after"])
 
     def _out_shape(self):
-        from ..shapes import conv_output_size
-
         p = self.params()
         return (conv_output_size(p["size"], p["kernel_size"], p["stride"], self._pairs(), p["dilation"]),) * p["dims"]
 

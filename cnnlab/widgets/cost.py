@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from .._validate import _check_bool
-from ..shapes import conv_output_size, same_padding
+from ..shapes import conv_output_size, resolve_padding
 from ..viz import fmt
 from ._base import Explorer
 from ._controls import STYLE, slider, toggles
@@ -77,7 +77,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     >>> c["separable"].params, round(c["ratio"], 3)   # 3·(9 + 1) + (3·10 + 10)
     (70, 0.211)
     """
-    from .._validate import _check_int, _check_mode
+    from .._validate import _check_int
 
     size = _check_int(size, "size", minimum=1)
     c_in = _check_int(c_in, "c_in", minimum=1)
@@ -85,12 +85,9 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     k = _check_int(kernel_size, "kernel_size", minimum=1, maximum=2**20)
     stride = _check_int(stride, "stride", minimum=1)
     bias = _check_bool(bias, "bias")
-    if isinstance(padding, str):
-        padding = _check_mode(padding, ("same", "valid"), "padding")
-        pads = same_padding(size, k, stride) if padding == "same" else (0, 0)
-    else:
-        p = _check_int(padding, "padding", minimum=0)
-        pads = (p, p)
+    if not isinstance(padding, str):
+        _check_int(padding, "padding", minimum=0)
+    (pads,) = resolve_padding(padding, size, k, stride, modes=("same", "valid"), same="tensorflow")
     out = conv_output_size(size, k, stride, pads)
     n = out * out
     b = int(bias)

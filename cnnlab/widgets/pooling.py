@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode, _check_real
+from ..geometry import translate
 from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
@@ -69,6 +70,14 @@ def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
 def shift(image, pixels, *, axis=1):
     """Move an image ``pixels`` to the right (``axis=1``) or down (``axis=0``), filling with zeros.
 
+    :func:`cnnlab.geometry.translate` along one axis, keeping the image's dtype.
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+        ``out[i, j] = image[i, j − pixels]`` (``axis=1``) or ``image[i − pixels, j]``
+        (``axis=0``) where that index exists, else 0.
+
     Examples
     --------
     >>> shift(np.arange(6.).reshape(2, 3), 1)
@@ -78,14 +87,8 @@ def shift(image, pixels, *, axis=1):
     x = _as_array(image, "image", ndim=2)
     pixels = _check_int(pixels, "pixels", minimum=0)
     axis = _check_mode(axis, (0, 1), "axis")
-    out = np.zeros_like(x)
-    if pixels >= x.shape[axis]:
-        return out
-    if axis == 1:
-        out[:, pixels:] = x[:, :x.shape[1] - pixels]
-    else:
-        out[pixels:] = x[:x.shape[0] - pixels]
-    return out
+    moved = translate(x, pixels, 0) if axis == 0 else translate(x, 0, pixels)
+    return moved.astype(x.dtype, copy=False)
 
 
 def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", atol=1e-9):
@@ -121,12 +124,12 @@ def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", a
     k = _check_int(kernel_size, "kernel_size", minimum=1)
     s = k if stride is None else _check_int(stride, "stride", minimum=1)
     moved = shift(x, pixels)
-    skip_px = pixels
-    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     a, b = pool(x, k, s, mode=mode), pool(moved, k, s, mode=mode)
     skip = -(-pixels // s)
-    if skip >= a.shape[1]:
+    if skip >= a.shape[1]:   # also every shift of the whole width: no pixel left to compare
         raise ValueError(f"pixels = {pixels} shifts the whole pooled map out of view; use a smaller shift")
+    skip_px = pixels
+    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     same_pool = np.isclose(a[:, skip:], b[:, skip:], atol=atol, rtol=0).mean()
     return {"pixels": float(same_px), "pooled": float(same_pool)}
 

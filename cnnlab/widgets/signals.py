@@ -10,8 +10,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import audio
-from ..viz import conv_geometry, fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
-from ..viz.signals import frequency_response_db, spectrum_db
+from ..audio import frequency_response_db, spectrum_db
+from ..geometry import conv_geometry
+from ..viz import fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
 from ._base import Explorer
 from ._controls import set_range, slider, stepper, text, toggles
 from ._html import tape_html
