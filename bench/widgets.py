@@ -3,9 +3,9 @@
 Run:  .venv/bin/python bench/widgets.py [--repeat R] [--only NAME ...]
 
 Every ``Explorer`` subclass in the modules of ``cnnlab.widgets`` is found automatically
-(helpers register nothing: adding a module with an explorer is enough). Each explorer is
-built with ``cls.bench_instance()`` if it defines that classmethod, else ``cls()``; then
-every one of its controls is moved back and forth between two valid values ``R`` times.
+(adding a module with an explorer is enough). Each explorer is built by its entry in
+``INSTANCES`` below (those that need a model or data) or as ``cls()``; then every one of
+its controls is moved back and forth between two valid values ``R`` times.
 Setting ``control.value`` runs the whole update synchronously (compute, matplotlib draw,
 PNG encoding, HTML readouts), so the wall time of the assignment is the in-kernel
 latency a student waits for before the browser can show the new figure.
@@ -36,6 +36,40 @@ warnings.filterwarnings("ignore")
 
 GOAL_S = 0.100
 FIRST_RUN_GOAL_S = 5.0      # TrainingExplorer: a setting never seen before trains
+
+
+def _digits():
+    """An (untrained) model2 and every 25th of the shipped MNIST digits (200)."""
+    from cnnlab.nn import load_subset, model2
+
+    digits = load_subset()
+    return model2(), digits.images[::25], digits.labels[::25]
+
+
+def _detection(cls):
+    """An untrained localisation net over an 80×80 scene of four canvases."""
+    import torch
+
+    from cnnlab.nn import localisation_net, tile_canvases
+    from cnnlab.widgets.localisation import default_canvases
+
+    torch.manual_seed(0)
+    scene, boxes, _ = tile_canvases(default_canvases(8), [0, 1, 2, 3], 2)
+    return cls(localisation_net(40, width=4), scene, window=40, stride=8, true_boxes=boxes, threshold=0.3)
+
+
+#: how to build the explorers that cannot be built as ``cls()``: class name -> factory(cls)
+INSTANCES = {
+    "FeatureMapExplorer": lambda cls: cls(*_digits()),
+    "AttributionExplorer": lambda cls: cls(*_digits()),
+    "FGSMExplorer": lambda cls: cls(*_digits()),
+    "DetectionExplorer": _detection,
+}
+
+
+def build(cls):
+    """The instance of ``cls`` this benchmark times."""
+    return INSTANCES.get(cls.__name__, lambda c: c())(cls)
 
 
 def _parse():
@@ -86,7 +120,7 @@ def other_value(control):
 
 def bench_explorer(cls, repeat):
     """Per-control lists of update times (s) for one explorer."""
-    ex = cls.bench_instance() if hasattr(cls, "bench_instance") else cls()
+    ex = build(cls)
     times = {}
     for control in ex.controls:
         label = getattr(control, "description", "") or type(control).__name__
@@ -106,7 +140,7 @@ def bench_explorer(cls, repeat):
 
 def bench_training(cls, repeat):
     """TrainingExplorer: times of ``repeat`` first runs (new settings) and ``2·repeat`` cached redraws."""
-    ex = cls.bench_instance()
+    ex = build(cls)               # the default explorer: a control change may train (goal 5 s)
     moves = [(ex.batch_norm, True), (ex.dropout, 0.5), (ex.dropout_where, "conv"), (ex.batch_norm, False),
              (ex.batch_size, 100), (ex.model, "model1"), (ex.dropout_where, "dense"), (ex.optimizer, "sgd")]
     first, cached = [], []
@@ -122,6 +156,10 @@ def bench_training(cls, repeat):
             cached.append(time.perf_counter() - start)
             assert ex.result.cached
     return first, cached
+
+
+#: explorers timed on their own, not control by control: class name -> timing function
+SEPARATELY = {"TrainingExplorer": bench_training}
 
 
 def reference_s(repeat=15):
@@ -156,7 +194,7 @@ def main():
           f"{'x reference':>11s}")
     worst = 0.0
     for name, cls in classes.items():
-        if getattr(cls, "bench_separately", False):
+        if name in SEPARATELY:
             continue
         try:
             times = bench_explorer(cls, args.repeat)
@@ -173,9 +211,9 @@ def main():
         print(f"{name:32s} {med * 1000:9.1f} {slow_label[:28]:>30s} ({slow * 1000:6.1f}) {med / GOAL_S:13.2f} "
               f"{med / ref:11.1f}")
     for name, cls in classes.items():
-        if not getattr(cls, "bench_separately", False):
+        if name not in SEPARATELY:
             continue
-        first, cached = bench_training(cls, args.repeat)
+        first, cached = SEPARATELY[name](cls, args.repeat)
         for label, times, goal in ((f"{name} (first run)", first, FIRST_RUN_GOAL_S),
                                    (f"{name} (cached)", cached, GOAL_S)):
             med = statistics.median(times)

@@ -1,4 +1,4 @@
-"""Synthesized sound for lesson 01: a tone, noise, moving averages and WAV bytes.
+"""Synthesized sound for lesson 01: a tone, noise, moving averages, spectra and WAV bytes.
 
 Everything is generated from a seed, so the course never downloads a recording, and
 every function is numpy-only (plus the standard library's :mod:`wave` for
@@ -17,7 +17,7 @@ from ._validate import (
 )
 from .signal import convolve
 
-__all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "to_wav_bytes"]
+__all__ = ["tone", "noisy_tone", "moving_average", "snr_db", "spectrum_db", "frequency_response_db", "to_wav_bytes"]
 
 #: the sample rate of the Unit 5 notes' audio example (8,000 samples per second)
 DEFAULT_RATE = 8000
@@ -171,6 +171,99 @@ def snr_db(clean, signal):
     if power == 0:
         return float("-inf")
     return float(10 * np.log10(power / err))
+
+
+def spectrum_db(x, rate, nperseg=None):
+    r"""Magnitude spectrum of ``x`` in decibels: Hann window, Welch averaging with ``nperseg``.
+
+    What :func:`cnnlab.viz.plot_spectrum` draws: lesson 01 sees the noise a moving
+    average removes.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+        The signal.
+    rate : int
+        Samples per second (>= 1).
+    nperseg : int, optional
+        Segment length ``m`` (2 <= m <= n): average the power of half-overlapping
+        segments (Welch's method), a smoother curve. Default: one periodogram of the
+        whole signal (``m = n``).
+
+    Returns
+    -------
+    freqs : ndarray, shape (m // 2 + 1,)
+        ``0, rate/m, 2·rate/m, …, rate/2`` (Hz).
+    db : ndarray, shape (m // 2 + 1,)
+        :math:`20 \log_{10}(\sqrt{P_k}/m + 10^{-12})`, with :math:`P_k` the mean over
+        segments of :math:`|\mathrm{rfft}(w \cdot x_\text{seg})_k|^2` and :math:`w` the Hann
+        window; a full-scale sine comes out near −6 dB.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is empty or not 1-D, ``rate < 1`` or ``nperseg`` is out of range.
+
+    See Also
+    --------
+    frequency_response_db : the gain of a filter, to compare with.
+
+    Examples
+    --------
+    >>> f, db = spectrum_db(np.sin(2 * np.pi * 1000 * np.arange(800) / 8000), 8000)
+    >>> f.shape, float(f[np.argmax(db)])
+    ((401,), 1000.0)
+    >>> spectrum_db(np.ones(256), 8000, nperseg=64)[0].size    # 64 // 2 + 1
+    33
+    """
+    x = _as_array(x, "x", ndim=1).astype(np.float64)
+    rate = _check_int(rate, "rate", minimum=1)
+    seg = x.size if nperseg is None else _check_size(nperseg, "nperseg", minimum=2)
+    if seg > x.size:
+        raise ValueError(f"nperseg must be at most len(x) = {x.size}, got {seg}")
+    window = np.hanning(seg)
+    starts = range(0, x.size - seg + 1, max(seg // 2, 1))
+    power = np.mean([np.abs(np.fft.rfft(x[i:i + seg] * window)) ** 2 for i in starts], axis=0)
+    return np.fft.rfftfreq(seg, 1 / rate), 20 * np.log10(np.sqrt(power) / seg + 1e-12)
+
+
+def frequency_response_db(h, rate, n_fft=4096):
+    r"""Gain :math:`|H(f)|` of the FIR filter ``h`` in decibels.
+
+    What :func:`cnnlab.viz.plot_frequency_response` draws: a moving average of width
+    ``w`` passes low frequencies and has nulls at multiples of ``rate / w``.
+
+    Parameters
+    ----------
+    h : array_like, shape (m,)
+        Impulse response, e.g. ``ones(w) / w``.
+    rate : int
+        Samples per second (>= 1).
+    n_fft : int, optional
+        FFT length (>= m): frequency resolution ``rate / n_fft``.
+
+    Returns
+    -------
+    freqs : ndarray, shape (n_fft // 2 + 1,)
+        ``0 … rate/2`` (Hz).
+    db : ndarray, shape (n_fft // 2 + 1,)
+        :math:`20 \log_{10}(|\sum_k h[k] e^{-2\pi i f k/\text{rate}}| + 10^{-12})`.
+
+    Raises
+    ------
+    ValueError
+        If ``h`` is empty or not 1-D, ``rate < 1`` or ``n_fft < len(h)``.
+
+    Examples
+    --------
+    >>> f, db = frequency_response_db(np.ones(4) / 4, 8000, 16)
+    >>> f.shape, round(float(db[0]), 6), float(f[np.argmin(db)])   # 0 dB at DC, a null at rate/4
+    ((9,), 0.0, 2000.0)
+    """
+    h = _as_array(h, "h", ndim=1).astype(np.float64)
+    rate = _check_int(rate, "rate", minimum=1)
+    n_fft = _check_size(n_fft, "n_fft", minimum=h.size)
+    return np.fft.rfftfreq(n_fft, 1 / rate), 20 * np.log10(np.abs(np.fft.rfft(h, n_fft)) + 1e-12)
 
 
 def to_wav_bytes(x, rate=DEFAULT_RATE, *, normalize=True):

@@ -19,8 +19,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import _as_array, _check_alloc, _check_int, _check_mode, _padding_pairs, _tuple
-from .shapes import conv_output_size, same_padding
+from ._validate import _as_array, _check_alloc, _check_int, _tuple
+from .shapes import TORCH_MODES, conv_output_size, resolve_padding
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -41,24 +41,6 @@ def _result_dtype(*arrays):
     if floats and all(d == np.float32 for d in floats):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
-
-
-def _conv_padding(padding, spatial, ksize, stride, dilation, fname):
-    """Normalise ``padding`` to one (before, after) pair per spatial axis."""
-    nd = len(spatial)
-    if isinstance(padding, str):
-        mode = _check_mode(padding, ("valid", "same"), "padding")
-        if mode == "valid":
-            return ((0, 0),) * nd
-        if any(s != 1 for s in stride):
-            raise ValueError(
-                f"padding='same' needs stride=1 (as in torch.nn.functional.{fname.removesuffix('_backward')}), got "
-                f"stride={stride if nd > 1 else stride[0]}; for a strided 'same' layer pass explicit "
-                "padding, e.g. cnnlab.same_padding(n, kernel_size, stride) (TensorFlow's rule)"
-            )
-        # stride 1: total padding d·(k−1), the odd extra pixel after -- torch's and TF's rule
-        return tuple(same_padding(n, k, 1, d) for n, k, d in zip(spatial, ksize, dilation))
-    return _padding_pairs(padding, nd)
 
 
 def _conv_args(x, w, b, stride, padding, dilation, groups, nd, fname):
@@ -99,7 +81,7 @@ def _conv_args(x, w, b, stride, padding, dilation, groups, nd, fname):
         raise ValueError(f"b must have shape (C_out,) = ({c_out},), got {b.shape}")
 
     spatial = x.shape[2:]
-    pads = _conv_padding(padding, spatial, ksize, stride, dilation, fname)
+    pads = resolve_padding(padding, spatial, ksize, stride, dilation, modes=TORCH_MODES)
     out = []
     for ax, size, k, s, p, d in zip(_AXES[nd], spatial, ksize, stride, pads, dilation):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _as_rng, _as_array, _check_real
+from ._validate import _as_array, _as_rng, _check_bool, _check_real
 
 __all__ = ["batch_norm", "dropout"]
 
@@ -20,12 +20,6 @@ def _real_array(a, name, **kw):
     if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
     return arr
-
-
-def _check_flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _running(stat, name, c, training):
@@ -126,7 +120,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = _real_array(input, "input")
     if x.ndim < 2:
         raise ValueError(f"input must have at least 2 dimensions (N, C, ...), got shape {x.shape}")
-    training = _check_flag(training, "training")
+    training = _check_bool(training, "training")
     momentum = _check_real(momentum, "momentum", nonnegative=True)
     if momentum > 1:
         raise ValueError(f"momentum must be in [0, 1], got {momentum}")
@@ -230,7 +224,7 @@ def dropout(x, p=0.5, *, training=True, rng=None):
     p = _check_real(p, "p")
     if not 0 <= p <= 1:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
-    training = _check_flag(training, "training")
+    training = _check_bool(training, "training")
     gen = _as_rng(rng)
     dtype = np.dtype(np.float32) if arr.dtype == np.float32 else np.dtype(np.float64)
     arr = arr.astype(dtype)                      # always a new array

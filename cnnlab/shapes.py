@@ -1,11 +1,24 @@
-"""Output sizes, 'same' padding and receptive fields of convolution layers."""
+"""Output sizes, padding and receptive fields of convolution layers.
+
+:func:`resolve_padding` is the one place where a padding argument (a number, pairs, or a
+mode such as ``'same'``) becomes ``(before, after)`` pairs; the layers, the convolution
+matrices, the output-size formula, the geometry the pictures draw (:mod:`cnnlab.geometry`)
+and the explorers all call it. It lives here, beside the two formulas it uses, so that
+:mod:`cnnlab.layers` and :mod:`cnnlab.toeplitz` can call it without an import circle
+(:mod:`cnnlab.geometry` runs those layers, and re-exports it).
+"""
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._validate import _check_int, _padding_pairs
+from ._validate import _check_int, _check_mode, _padding_pairs, _tuple
 
-__all__ = ["conv_output_size", "same_padding", "receptive_field", "ReceptiveField"]
+__all__ = ["conv_output_size", "same_padding", "resolve_padding", "receptive_field", "ReceptiveField"]
+
+#: every padding mode :func:`resolve_padding` knows
+PADDING_MODES = ("valid", "same", "full")
+#: the modes of ``torch.nn.functional.conv1d/conv2d`` (what the layers accept)
+TORCH_MODES = ("valid", "same")
 
 
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
@@ -19,8 +32,9 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
         Kernel length ``k`` (>= 1).
     stride : int, optional
         Step ``s`` between successive kernel positions (>= 1).
-    padding : int or (int, int), optional
-        Zeros added on each side, or ``(before, after)`` for uneven padding (>= 0).
+    padding : int, (int, int) or {'valid', 'same', 'full'}, optional
+        Zeros added on each side, ``(before, after)`` for uneven padding (>= 0), or a
+        mode, resolved by :func:`resolve_padding` (``'same'`` as torch: stride 1 only).
     dilation : int, optional
         Spacing ``d`` between kernel taps (>= 1); the kernel spans ``d·(k − 1) + 1``.
 
@@ -43,6 +57,7 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
     See Also
     --------
     same_padding : the padding that keeps the output at ``ceil(n / stride)``.
+    resolve_padding : every padding form as ``(before, after)`` pairs.
 
     Notes
     -----
@@ -65,12 +80,14 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1):
     9
     >>> conv_output_size(6, 3, dilation=2)            # the kernel spans 5 samples
     2
+    >>> conv_output_size(9, 3, padding="full")        # P = d·(k − 1) = 2 on each side
+    11
     """
     n = _check_int(n, "n", minimum=1)
     k = _check_int(kernel_size, "kernel_size", minimum=1)
     s = _check_int(stride, "stride", minimum=1)
     d = _check_int(dilation, "dilation", minimum=1)
-    ((before, after),) = _padding_pairs(padding, 1)
+    ((before, after),) = resolve_padding(padding, n, k, s, d)
     span = d * (k - 1) + 1
     padded = n + before + after
     if span > padded:
@@ -138,6 +155,127 @@ def same_padding(n, kernel_size, stride=1, dilation=1):
     out = -(-n // s)
     total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
     return total // 2, total - total // 2
+
+
+def resolve_padding(padding, size, kernel_size, stride=1, dilation=1, *, modes=PADDING_MODES, same="torch"):
+    r"""Turn any padding argument into one ``(before, after)`` pair of zeros per spatial axis.
+
+    Every padding form the course uses goes through here: the layers
+    (:func:`cnnlab.conv1d`, :func:`cnnlab.conv2d`), the convolution matrices
+    (:func:`cnnlab.conv2d_matrix`), :func:`conv_output_size`, the geometry the pictures
+    draw (:func:`cnnlab.geometry.conv_geometry`) and the explorers.
+
+    Parameters
+    ----------
+    padding : int, sequence, or str
+        ============================  ==============================================
+        form                          (before, after) per axis
+        ============================  ==============================================
+        ``p``                         ``(p, p)`` on every axis
+        ``(p_H, p_W)``                ``(p_H, p_H)``, ``(p_W, p_W)`` (one per axis)
+        ``(before, after)``           as given (one spatial axis only)
+        ``((t, b), (l, r))``          as given, one pair per axis
+        ``'valid'``                   ``(0, 0)``
+        ``'same'``, ``same='torch'``  total ``d·(k − 1)``, the odd zero after;
+                                      stride 1 only (as torch)
+        ``'same'``,                   total so that the output is ``ceil(n / s)``,
+        ``same='tensorflow'``         the odd zero after (:func:`same_padding`)
+        ``'full'``                    ``(d·(k − 1), d·(k − 1))``: every position where
+                                      the kernel overlaps the input at least once
+        ============================  ==============================================
+    size : int or sequence of int
+        Input size ``n`` per spatial axis (>= 1); its length is the number of axes.
+    kernel_size, stride, dilation : int or sequence of int, optional
+        Kernel size ``k`` (>= 1), stride ``s`` (>= 1) and dilation ``d`` (>= 1): one int
+        for every axis, or one per axis.
+    modes : sequence of str, optional
+        The padding modes the caller accepts; the layers pass ``('valid', 'same')``,
+        torch's modes.
+    same : {'torch', 'tensorflow'}, optional
+        Whose ``'same'``: torch's (stride 1 only) or TensorFlow/Keras's (any stride).
+
+    Returns
+    -------
+    tuple of (int, int)
+        One ``(before, after)`` pair per spatial axis (``len(size)`` pairs, or one for an
+        int ``size``). Along each axis the output then has
+        :math:`\lfloor (n + p_\text{before} + p_\text{after} - d(k-1) - 1)/s \rfloor + 1`
+        positions (:func:`conv_output_size`).
+
+    Raises
+    ------
+    ValueError
+        Negative padding, a mode not in ``modes``, torch's ``'same'`` with a stride
+        above 1, or a size, kernel size, stride or dilation below 1.
+    TypeError
+        Padding that is neither an int, pairs of ints nor a string; non-int sizes.
+
+    See Also
+    --------
+    same_padding : TensorFlow's 'same' for one axis.
+    conv_output_size : the output size that results.
+
+    Notes
+    -----
+    torch's ``'same'`` and TensorFlow's agree for stride 1: both pad ``d·(k − 1)`` in
+    all, ``⌊d·(k − 1)/2⌋`` before. For stride ``s > 1`` no padding keeps ``n`` outputs
+    (the lecture formula :math:`p = (ns - n + f - s)/2` gives 3.5 for ``n = 6``,
+    ``f = 3``, ``s = 2``); TensorFlow keeps :math:`\lceil n/s \rceil` instead and torch
+    refuses.
+
+    Examples
+    --------
+    >>> resolve_padding(2, 9, 3)                       # the Unit 5 notes: P = 2
+    ((2, 2),)
+    >>> resolve_padding((2, 0), 9, 3)                  # uneven, one axis
+    ((2, 0),)
+    >>> resolve_padding((1, 0), (6, 6), 3)             # one int per axis
+    ((1, 1), (0, 0))
+    >>> resolve_padding("same", (6, 6), (3, 4))        # an even kernel: the odd zero after
+    ((1, 1), (1, 2))
+    >>> resolve_padding("same", 6, 3, stride=2, same="tensorflow")   # homework #2: ceil(6/2) = 3 outputs
+    ((0, 1),)
+    >>> resolve_padding("full", 9, 3, dilation=2)
+    ((4, 4),)
+    >>> resolve_padding("same", 6, 3, stride=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: padding='same' needs stride=1 (as in torch.nn.functional.conv1d), got stride=2: ... = (0, 1)
+    """
+    if isinstance(size, (tuple, list)):
+        sizes = _tuple(size, len(size), "size") if size else _tuple(size, 1, "size")
+    else:
+        sizes = (_check_int(size, "size", minimum=1),)
+    nd = len(sizes)
+    ks = _tuple(kernel_size, nd, "kernel_size")
+    ss = _tuple(stride, nd, "stride")
+    ds = _tuple(dilation, nd, "dilation")
+    same = _check_mode(same, ("torch", "tensorflow"), "same")
+    if isinstance(modes, str) or not isinstance(modes, (tuple, list)) \
+            or not all(isinstance(m, str) for m in modes):
+        raise TypeError(f"modes must be a tuple of padding modes, some of {PADDING_MODES}, got {modes!r}")
+    if any(m not in PADDING_MODES for m in modes):
+        raise ValueError(f"modes must be a tuple of padding modes, some of {PADDING_MODES}, got {modes!r}")
+    if not isinstance(padding, str):
+        return _padding_pairs(padding, nd)
+    if not modes:
+        raise ValueError(f"padding must be a non-negative int or (before, after) pairs here (modes=()), "
+                         f"got {padding!r}")
+    mode = _check_mode(padding, tuple(modes), "padding")
+    if mode == "valid":
+        return ((0, 0),) * nd
+    if mode == "full":
+        return tuple((d * (k - 1), d * (k - 1)) for k, d in zip(ks, ds))
+    if same == "torch" and any(s != 1 for s in ss):
+        shown = ss if nd > 1 else ss[0]
+        example = ", ".join(f"cnnlab.same_padding({n}, {k}, {s}{'' if d == 1 else f', {d}'}) = "
+                            f"{same_padding(n, k, s, d)}" for n, k, s, d in zip(sizes, ks, ss, ds))
+        raise ValueError(
+            f"padding='same' needs stride=1 (as in torch.nn.functional.conv{nd}d), got stride={shown}: "
+            "no padding keeps the size when the kernel jumps. TensorFlow's 'same' keeps ceil(n/s) outputs "
+            f"instead: pass explicit padding, e.g. {example}"
+        )
+    return tuple(same_padding(n, k, s, d) for n, k, s, d in zip(sizes, ks, ss, ds))
 
 
 class ReceptiveField(NamedTuple):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import _as_array, _check_int, _check_real, _check_seed, _check_size, _check_trials
+from .geometry import translate
 from .signal import convolve
 
 __all__ = [
@@ -483,36 +484,6 @@ def check_lti(system, n=32, *, trials=10, seed=0, tol=1e-9):
 
 
 # --------------------------------------------------------------------------- 2-D: translation
-def translate(image, dy, dx):
-    """Shift an image ``dy`` rows down and ``dx`` columns right, filling with zeros (no wrap-around).
-
-    The 2-D analogue of :func:`delay`: ``out[i, j] = image[i − dy, j − dx]`` where that
-    index exists, else 0. Negative shifts move up / left.
-
-    Returns
-    -------
-    numpy.ndarray
-        Same shape as ``image``.
-
-    Examples
-    --------
-    >>> translate(np.arange(1, 10).reshape(3, 3), 1, -1)
-    array([[0., 0., 0.],
-           [2., 3., 0.],
-           [5., 6., 0.]])
-    """
-    image = _as_array(image, "image", ndim=2).astype(np.float64)
-    dy = _check_int(dy, "dy")
-    dx = _check_int(dx, "dx")
-    out = np.zeros_like(image)
-    h, w = image.shape
-    if abs(dy) >= h or abs(dx) >= w:
-        return out
-    src = image[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
-    out[max(0, dy): max(0, dy) + src.shape[0], max(0, dx): max(0, dx) + src.shape[1]] = src
-    return out
-
-
 def equivariance_error(op, image, dy, dx, *, border=0):
     """Translation equivariance, measured: ``op(translate(image)) − translate(op(image))``.
 

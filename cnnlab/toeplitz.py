@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _padding_pairs, _tuple
-from .shapes import conv_output_size
+from ._validate import _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _tuple
+from .shapes import TORCH_MODES, conv_output_size, resolve_padding
 from .signal import _as_signal, _trim
 
 __all__ = ["conv_matrix", "conv2d_matrix"]
@@ -123,16 +123,7 @@ def _conv2d_geometry(w, input_shape, stride, padding, dilation):
     sH, sW = _tuple(stride, 2, "stride")
     dH, dW = _tuple(dilation, 2, "dilation")
     kH, kW = w4.shape[2:]
-    if isinstance(padding, str):
-        padding = _check_mode(padding, ("valid", "same"), "padding")
-        if padding == "valid":
-            pads = ((0, 0), (0, 0))
-        else:
-            if (sH, sW) != (1, 1):
-                raise ValueError(f"padding='same' is only supported with stride 1 (as in torch), got stride {stride!r}")
-            pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for d, k in ((dH, kH), (dW, kW)))
-    else:
-        pads = _padding_pairs(padding, 2)
+    pads = resolve_padding(padding, (H, W), (kH, kW), (sH, sW), (dH, dW), modes=TORCH_MODES)
     oH = conv_output_size(H, kH, sH, pads[0], dH)
     oW = conv_output_size(W, kW, sW, pads[1], dW)
     return w4, (C, H, W), (sH, sW), pads, (dH, dW), (oH, oW)

@@ -137,10 +137,9 @@ def build() -> dict:
     from matplotlib.figure import Figure
 
     import cnnlab
-    from cnnlab import audio, kernels, systems, viz, widgets, nn as _unused  # noqa: F401
+    from cnnlab import audio, geometry, kernels, systems, viz, widgets, nn as _unused  # noqa: F401
     from cnnlab import nn as cnn
     from cnnlab.nn import architectures, data as nndata, models
-    from cnnlab.viz import signals as vsig
     from cnnlab.widgets import conv as wconv, cost as wcost, images as wimg, pooling as wpool
     from cnnlab.widgets import receptive as wrec, signals as wsig, systems as wsys, _torchcode as wtc
 
@@ -174,6 +173,7 @@ def build() -> dict:
     add(cnnlab.avg_pool2d, X4, 2, stride=2, padding=1)
     add(cnnlab.conv_output_size, 32, 3, 1, 1, 1)
     add(cnnlab.same_padding, 32, 3, 1, 1)
+    add(cnnlab.resolve_padding, "same", (6, 6), 3, 1, 1, modes=("valid", "same", "full"), same="torch")
     add(cnnlab.receptive_field, [(3, 1), (2, 2)])
     add(cnnlab.pmf_of_sum, {1: 0.5, 2: 0.5}, {1: 0.5, 2: 0.5})
     add(cnnlab.pmf_of_sum_n, {1: 0.5, 2: 0.5}, 3)
@@ -186,6 +186,8 @@ def build() -> dict:
     add(audio.tone, 0.01, 8000, 440.0, amplitude=1.0, phase=0.0)
     add(audio.noisy_tone, 0.01, 8000, 220.0, noise=0.5, amplitude=0.5, seed=0)
     add(audio.moving_average, rng.normal(size=50), 3, "same")
+    add(audio.spectrum_db, np.sin(np.arange(256.0)), 8000, 64)
+    add(audio.frequency_response_db, [1 / 3] * 3, 8000, 64)
     add(audio.snr_db, np.sin(np.arange(50.0)), np.sin(np.arange(50.0)) + 0.1)
     add(audio.to_wav_bytes, np.sin(np.arange(50.0)), 8000, normalize=True)
     add(systems.System, lambda x: 2 * np.asarray(x), "double", "doubles", fixed=("func",))
@@ -204,7 +206,7 @@ def build() -> dict:
     add(systems.check_linearity, systems.echo(), 16, trials=2, seed=0, tol=1e-9)
     add(systems.check_time_invariance, systems.echo(), 16, shifts=(1, 3), trials=2, seed=0, tol=1e-9)
     add(systems.check_lti, systems.echo(), 16, trials=2, seed=0, tol=1e-9)
-    add(systems.translate, img, 1, -1)
+    add(geometry.translate, img, 1, -1)
     add(systems.equivariance_error, lambda a: a * 2, img, 1, 1, border=1, fixed=("op",))
 
     # ---------------------------------------------------------------- viz
@@ -212,7 +214,7 @@ def build() -> dict:
     geom2 = viz.conv_geometry(img[:5, :5], np.ones((2, 2)), stride=1, padding=1)
     hist = cnn.History(epoch=[1, 2], loss=[1.0, 0.5], accuracy=[0.5, 0.7], val_loss=[1.1, 0.6],
                        val_accuracy=[0.4, 0.6], time_s=[0.1, 0.1])
-    add(viz.conv_geometry, x1, [1.0, 0.0, -1.0], stride=1, padding=1, dilation=1, operation="correlation")
+    add(geometry.conv_geometry, x1, [1.0, 0.0, -1.0], stride=1, padding=1, dilation=1, operation="correlation")
     add(viz.plot_conv_tape, geom, 0, ax=ax, reveal="all", kernel_symbol="w", title="t")
     add(viz.plot_conv_input, geom2, 0, ax=ax, annotate=True, title="t")
     add(viz.plot_conv_output, geom2, 0, ax=ax, annotate=True, title="t")
@@ -227,8 +229,6 @@ def build() -> dict:
     add(viz.plot_spectrum, np.sin(np.arange(256.0)), 8000, ax=ax, nperseg=64)
     add(viz.plot_frequency_response, [1 / 3] * 3, 8000, ax=ax, n_fft=64, offset_db=0.0)
     add(viz.plot_pmf, {1: 0.5, 2: 0.5}, ax=ax, title="t", width=0.8, alpha=0.85)
-    add(vsig.spectrum_db, np.sin(np.arange(256.0)), 8000, 64)
-    add(vsig.frequency_response_db, [1 / 3] * 3, 8000, 64)
     add(viz.image_grid, rng.random((4, 5, 5)), 2, pad=1, normalize="each")
     add(viz.show_grid, rng.random((4, 5, 5)), ncols=2, labels=list("abcd"), normalize="each", cmap="gray",
         pad=1, ax=ax, title="t", fontsize=7)

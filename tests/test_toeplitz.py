@@ -129,7 +129,7 @@ def test_conv2d_matrix_errors():
         conv2d_matrix(np.ones((1, 2, 3, 3)), (3, 5, 5))
     with pytest.raises(ValueError, match=r"w must be 2-D or 4-D, got a 3-D array"):
         conv2d_matrix(np.ones((1, 3, 3)), (5, 5))
-    with pytest.raises(ValueError, match=r"padding='same' is only supported with stride 1"):
+    with pytest.raises(ValueError, match=r"padding='same' needs stride=1 \(as in torch.nn.functional.conv2d\), got stride=\(2, 2\)"):
         conv2d_matrix(np.ones((3, 3)), (5, 5), stride=2, padding="same")
     with pytest.raises(ValueError, match=r"padding must be one of 'valid', 'same', got 'full'"):
         conv2d_matrix(np.ones((3, 3)), (5, 5), padding="full")

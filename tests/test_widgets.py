@@ -46,6 +46,58 @@ def test_base_draws_once_and_holds_updates():
     assert "cnnlab-explorer" in classes(ex)
 
 
+class Named(Explorer):
+    """The usual form: each control declared once, by the name of compute's argument."""
+
+    def __init__(self, **extra):
+        super().__init__()
+        import ipywidgets as w
+
+        self._finish(dict(a=w.IntSlider(value=1, description="a"), b=w.IntSlider(value=2, description="b (each)"),
+                          **extra), box=lambda: w.HBox([self.b, self.a]))
+
+    def compute(self, *, a, b, c=0):
+        return 2 * a + b + c
+
+    def draw(self, result, figure):
+        figure.add_subplot().plot([0, result])
+
+
+def test_controls_by_name_become_attributes_and_arguments():
+    import ipywidgets as w
+
+    ex = Named()
+    assert ex.controls == [ex.a, ex.b] and ex.params() == {"a": 1, "b": 2} and ex.result == 4
+    ex.b.value = 5
+    assert ex.result == 7
+    assert ex.widget.children[0].children == (ex.b, ex.a)               # the box= callable lays them out
+    assert "cnnlab-ctl-b-each" in ex.b._dom_classes                     # the browser tests' hook
+    assert Named(c=w.IntSlider(value=10, description="c")).result == 14  # an optional argument, given
+    assert Explorer.layout is None and ex.figure.get_layout_engine() is None
+
+
+def test_controls_that_do_not_match_compute_are_a_developer_error():
+    import ipywidgets as w
+
+    with pytest.raises(TypeError, match=r"no parameter for the control\(s\) \['d'\]"):
+        Named(d=w.IntSlider())
+
+    class Missing(Named):
+        def compute(self, *, a, b, d):
+            return a
+
+    with pytest.raises(TypeError, match=r"Missing: the controls \['a', 'b'\] must match the parameters of "
+                                        r"compute\(\*, a, b, d\): no control for the parameter\(s\) \['d'\]"):
+        Missing()
+
+    class Clash(Named):
+        def compute(self, *, a, b, draw):
+            return a
+
+    with pytest.raises(TypeError, match="control name 'draw' is already taken by Clash.draw"):
+        Clash(draw=w.IntSlider())
+
+
 # --------------------------------------------------------------------- convolution explorer
 @pytest.fixture(scope="module")
 def conv():
@@ -104,7 +156,7 @@ def test_conv_explorer_every_control_1d(conv):
 
 def test_conv_explorer_impossible_settings_show_a_message(conv):
     conv.padding_mode.value = "same"                       # torch refuses 'same' with stride 2
-    assert conv.result is None and "not supported for strided convolutions" in conv.error
+    assert conv.result is None and "needs stride=1" in conv.error
     conv.stride.value = 1
     assert conv.error is None and conv.result.out_shape == (12,)
     assert "padding='same'" in conv.result.torch_code

@@ -144,8 +144,11 @@ def test_detection_explorer_counts_hits_with_true_boxes():
     assert colours.count("#d62728") == 4 and colours.count("#2ca02c") == 2      # kept boxes red, true green
 
 
-def test_detection_explorer_bench_instance_and_errors():
-    ex = DetectionExplorer.bench_instance()
+def test_detection_explorer_on_a_tiled_scene_and_errors():
+    torch.manual_seed(0)                 # an untrained net on four canvases (what bench/widgets.py times)
+    scene, boxes, _ = cnn.tile_canvases(default_canvases(8), [0, 1, 2, 3], 2)
+    ex = DetectionExplorer(cnn.localisation_net(40, width=4), scene, window=40, stride=8, true_boxes=boxes,
+                           threshold=0.3)
     assert ex.result.windows == 36 and ex.result.hits is not None
     with pytest.raises(ValueError, match=r"threshold must be a number in \[0, 1\], got 2"):
         DetectionExplorer(Whole(), torch.zeros(1, 8, 8), window=4, stride=2, threshold=2)

@@ -52,6 +52,44 @@ def test_explorer_trains_once_then_redraws_from_the_cache(small):
     np.testing.assert_allclose(axes[0].lines[-1].get_ydata(), first.history["val_accuracy"])
 
 
+def _pixels(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+
+def test_cached_redraw_blits_the_same_picture_a_full_render_gives(small):
+    """The fast path paints the curves onto a kept frame; the picture must be the one a full
+    render of the same figure gives (up to the few pixels where a curve crosses a spine)."""
+    import io
+
+    ex = TrainingExplorer(small, epochs=2, batch_size=100)
+    ex.batch_norm.value = True
+    ex.model.value = "model1"
+    ex.batch_norm.value = False          # model1 without batch norm: a third setting
+    ex.model.value = "model2"            # the first setting again, from the cache, with the other curves
+    assert ex.result.cached and len(ex.result.others) == 3
+    frames = len(ex._frames)
+    ex.model.value = "model1"
+    ex.model.value = "model2"            # the same view again: its frame is reused, not re-rendered
+    assert len(ex._frames) == frames
+    blit = _pixels(ex.rendered_image)
+    for ax in ex.figure.axes:
+        for artist in [*ax.lines, ax.get_legend()]:
+            artist.set_animated(False)
+    buf = io.BytesIO()
+    ex.figure.savefig(buf, format="png", dpi=ex.dpi)
+    full = _pixels(buf.getvalue())
+    assert blit.shape == full.shape
+    assert (np.abs(blit - full).max(axis=-1) > 0).mean() < 1e-3
+    # the curves are not part of the frame: another setting gives another picture
+    before = ex.rendered_image
+    ex.model.value = "model1"
+    assert ex.result.cached and ex.rendered_image != before
+
+
 def test_explorer_settings_reach_the_model_and_the_optimiser(small):
     ex = TrainingExplorer(small, epochs=1, batch_size=250, keep=1)
     with ex.hold_updates():

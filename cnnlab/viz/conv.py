@@ -1,194 +1,21 @@
-"""Where a convolution looks: the geometry of one output value, and drawings of it.
+"""Drawings of where a convolution looks.
 
-:func:`conv_geometry` does the arithmetic once (padded input, output, the convolution
-matrix, which padded cells each output reads); :func:`plot_conv_tape` (1-D),
-:func:`plot_conv_input` and :func:`plot_conv_output` (2-D) draw it. The convolution
-explorer of lesson 03 and the flip-shift-add explorer of lesson 01 are built on them.
+:func:`cnnlab.geometry.conv_geometry` does the arithmetic once (padded input, output,
+the convolution matrix, which padded cells each output reads); :func:`plot_conv_tape`
+(1-D), :func:`plot_conv_input` and :func:`plot_conv_output` (2-D) draw it. The
+convolution explorer of lesson 03 and the flip-shift-add explorer of lesson 01 are built
+on them. ``ConvGeometry`` and ``conv_geometry`` stay importable from here.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
-
-import math
 
 import numpy as np
 from matplotlib.patches import Polygon, Rectangle
 
-from .._validate import _as_array, _check_alloc, _check_int, _check_mode, _padding_pairs, _tuple
-from ..layers import conv1d, conv2d
-from ..shapes import conv_output_size
-from ..toeplitz import conv2d_matrix
+from .._validate import _check_mode
+from ..geometry import ConvGeometry, conv_geometry
 from ._style import HIGHLIGHT, KERNEL, OUTPUT, PAD, checked, fmt, get_ax
 
 __all__ = ["ConvGeometry", "conv_geometry", "plot_conv_tape", "plot_conv_input", "plot_conv_output"]
-
-OPERATIONS = ("correlation", "convolution")
-
-
-@dataclass(frozen=True, eq=False)
-class ConvGeometry:
-    """Everything needed to draw and explain one strided, padded, dilated convolution.
-
-    Attributes
-    ----------
-    x, kernel : numpy.ndarray
-        The input and the kernel as given (both 1-D or both 2-D).
-    applied : numpy.ndarray
-        The weights that multiply each window: ``kernel`` for cross-correlation, the
-        kernel flipped along every axis for convolution.
-    operation : {'correlation', 'convolution'}
-    stride, dilation : tuple of int
-    padding : tuple of (before, after)
-    x_padded : numpy.ndarray
-        ``x`` with the zero padding.
-    output : numpy.ndarray
-        Computed with :func:`cnnlab.conv1d` / :func:`cnnlab.conv2d`.
-    matrix : numpy.ndarray
-        Shape ``(output.size, x.size)``: ``matrix @ x.ravel() == output.ravel()``.
-    """
-
-    x: np.ndarray
-    kernel: np.ndarray
-    applied: np.ndarray
-    operation: str
-    stride: tuple
-    padding: tuple
-    dilation: tuple
-    x_padded: np.ndarray
-    output: np.ndarray
-    matrix: np.ndarray
-
-    @property
-    def ndim(self):
-        return self.x.ndim
-
-    @property
-    def out_shape(self):
-        return self.output.shape
-
-    def unravel(self, position):
-        """Turn a flat output index (a matrix row) or an index tuple into an index tuple."""
-        if isinstance(position, (tuple, list)):
-            pos = tuple(_check_int(p, "position") for p in position)
-            if len(pos) != self.ndim or any(not 0 <= p < n for p, n in zip(pos, self.out_shape)):
-                raise ValueError(f"position must index an output of shape {self.out_shape}, got {position!r}")
-            return pos
-        flat = _check_int(position, "position")
-        if not 0 <= flat < self.output.size:
-            raise ValueError(f"position must lie in 0..{self.output.size - 1}, got {position!r}")
-        return tuple(int(i) for i in np.unravel_index(flat, self.out_shape))
-
-    def row(self, position):
-        """The matrix row (flat output index) of ``position``."""
-        return int(np.ravel_multi_index(self.unravel(position), self.out_shape))
-
-    def footprint(self, position):
-        """Padded-input coordinates read by output ``position``, one row per kernel tap.
-
-        Returns
-        -------
-        numpy.ndarray
-            Shape ``(kernel.size, ndim)``; tap ``k`` (in ``applied`` order, row-major) reads
-            ``x_padded[o·s + k·d]`` along each axis.
-        """
-        pos = self.unravel(position)
-        axes = [np.arange(k) * d + o * s
-                for k, d, o, s in zip(self.kernel.shape, self.dilation, pos, self.stride)]
-        grid = np.meshgrid(*axes, indexing="ij")
-        return np.stack([g.ravel() for g in grid], axis=1)
-
-    def input_columns(self, position):
-        """Columns of :attr:`matrix` (flat indices into ``x``) read by ``position``; pad taps left out."""
-        cols = []
-        for coord in self.footprint(position):
-            orig = [c - p[0] for c, p in zip(coord, self.padding)]
-            if all(0 <= o < n for o, n in zip(orig, self.x.shape)):
-                cols.append(int(np.ravel_multi_index(orig, self.x.shape)))
-        return cols
-
-    def terms(self, position):
-        """``[(padded_index, input_value, weight)]`` for the sum that makes output ``position``."""
-        fp = self.footprint(position)
-        weights = self.applied.ravel()
-        return [(tuple(int(c) for c in coord), float(self.x_padded[tuple(coord)]), float(w))
-                for coord, w in zip(fp, weights)]
-
-
-def conv_geometry(x, kernel, *, stride=1, padding=0, dilation=1, operation="correlation"):
-    """Compute a 1-D or 2-D convolution together with its geometry.
-
-    Parameters
-    ----------
-    x : array_like, 1-D or 2-D
-        The input signal or image.
-    kernel : array_like
-        Same number of dimensions as ``x``.
-    stride, dilation : int or tuple of int
-        One per axis (an int is used for every axis).
-    padding : int, (before, after) pair, or one pair per axis
-        Zero padding; a 1-D input also accepts a single (before, after) pair.
-    operation : {'correlation', 'convolution'}
-        'correlation' is what ``torch.nn.functional.conv1d/conv2d`` compute;
-        'convolution' flips the kernel first (``numpy.convolve``'s definition).
-
-    Returns
-    -------
-    ConvGeometry
-        Its output has, along each axis, size
-        ``floor((n + p_before + p_after − d·(k − 1) − 1) / s) + 1``.
-
-    Notes
-    -----
-    Per axis, ``y[i] = Σ_k a[k] · x_padded[i·s + k·d]`` with ``a = kernel`` for
-    correlation and ``a = kernel[::-1]`` for convolution.
-
-    Raises
-    ------
-    ValueError
-        When the settings are impossible (e.g. the dilated kernel does not fit in the
-        padded input); the message says why.
-
-    Examples
-    --------
-    The Unit 5 notes' moving average with stride 2 and padding 1:
-
-    >>> g = conv_geometry([1, 2, 3, 1, 2, 3, 1, 2, 3], [1/3, 1/3, 1/3], stride=2, padding=1)
-    >>> [fmt(v) for v in g.output]
-    ['1', '2', '2', '2', '5/3']
-    >>> g.footprint(4).ravel().tolist()
-    [8, 9, 10]
-    >>> bool(np.allclose(g.matrix @ g.x, g.output))
-    True
-    """
-    x = _as_array(x, "x", ndim=(1, 2)).astype(np.float64)
-    kernel = _as_array(kernel, "kernel", ndim=(1, 2)).astype(np.float64)
-    if kernel.ndim != x.ndim:
-        raise ValueError(f"kernel must have as many dimensions as x ({x.ndim}-D), got a {kernel.ndim}-D kernel")
-    operation = _check_mode(operation, OPERATIONS, "operation")
-    nd = x.ndim
-    stride = _tuple(stride, nd, "stride")
-    dilation = _tuple(dilation, nd, "dilation")
-    padding = _padding_pairs(padding, nd)
-    out_shape = tuple(
-        conv_output_size(n, k, s, p, d)
-        for n, k, s, p, d in zip(x.shape, kernel.shape, stride, padding, dilation)
-    )
-    padded = math.prod(n + p[0] + p[1] for n, p in zip(x.shape, padding))
-    _check_alloc(padded * max(1, math.prod(out_shape)), "padding", padding)   # the matrix view
-    applied = kernel[(slice(None, None, -1),) * nd] if operation == "convolution" else kernel
-    applied = np.ascontiguousarray(applied)
-    x_padded = np.pad(x, padding)
-    if nd == 1:
-        output = conv1d(x_padded[None, None], applied[None, None], stride=stride, dilation=dilation)[0, 0]
-        matrix = conv2d_matrix(applied[None, :], (1, x.size), stride=(1, stride[0]),
-                               padding=((0, 0), padding[0]), dilation=(1, dilation[0]))
-    else:
-        output = conv2d(x_padded[None, None], applied[None, None], stride=stride, dilation=dilation)[0, 0]
-        matrix = conv2d_matrix(applied, x.shape, stride=stride, padding=padding, dilation=dilation)
-    if output.shape != out_shape:  # the core and the formula disagree: a bug, say so loudly
-        raise RuntimeError(f"output shape {output.shape} differs from the formula's {out_shape}")
-    return ConvGeometry(x, kernel, applied, operation, stride, padding, dilation, x_padded, output, matrix)
-
 
 # --------------------------------------------------------------------------- drawing
 def _cell(ax, x, y, text, face, *, edge="#555555", lw=0.8, color="black", size=9, alpha=1.0, z=1):
@@ -237,7 +64,7 @@ def plot_conv_tape(geom, position=0, *, ax=None, reveal="all", kernel_symbol="w"
     ax = get_ax(ax, figsize=(8, 2.6))
     xp = geom.x_padded
     (pb, _), = geom.padding
-    s, d, k = geom.stride[0], geom.dilation[0], geom.kernel.size
+    k = geom.kernel.size
     taps = geom.footprint(pos)[:, 0]
     # kernel row
     for j, (tap, w) in enumerate(zip(taps, geom.applied)):
@@ -255,7 +82,7 @@ def plot_conv_tape(geom, position=0, *, ax=None, reveal="all", kernel_symbol="w"
         else:
             _cell(ax, i, 1.0, fmt(v), face)
     # output row, each cell centred under its window
-    centre = lambda o: o * s + d * (k - 1) / 2  # noqa: E731
+    centre = geom.centre
     for o, v in enumerate(geom.output):
         shown = reveal == "all" or o <= pos
         face = OUTPUT if o == pos else "#c7e9c0"

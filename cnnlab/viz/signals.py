@@ -1,15 +1,20 @@
-"""Plots of 1-D signals: samples, waveforms, spectra, frequency responses and pmfs."""
+"""Plots of 1-D signals: samples, waveforms, spectra, frequency responses and pmfs.
+
+The spectra are computed by :func:`cnnlab.audio.spectrum_db` and
+:func:`cnnlab.audio.frequency_response_db` (still importable from here); this module
+only draws them.
+"""
 from __future__ import annotations
 
 from fractions import Fraction
 
 import numpy as np
 
-from .._validate import _as_array, _check_int, _check_size
+from .._validate import _as_array, _check_int
+from ..audio import frequency_response_db, spectrum_db
 from ._style import INPUT, OUTPUT, checked, fmt, get_ax
 
-__all__ = ["plot_signal", "plot_waveform", "plot_spectrum", "plot_frequency_response", "plot_pmf",
-           "spectrum_db", "frequency_response_db"]
+__all__ = ["plot_signal", "plot_waveform", "plot_spectrum", "plot_frequency_response", "plot_pmf"]
 
 
 @checked
@@ -140,7 +145,7 @@ def plot_spectrum(x, rate, *, ax=None, label=None, color=None, alpha=1.0, title=
     >>> ax.lines[0].get_xdata().size
     33
     """
-    freqs, db = spectrum_db(x, rate, nperseg)
+    freqs, db = spectrum_db(x, rate, nperseg)   # cnnlab.audio computes, this draws
     ax = get_ax(ax)
     ax.plot(freqs, db, color=color, alpha=alpha, lw=0.8, label=label)
     ax.set_xlabel("frequency (Hz)")
@@ -246,36 +251,3 @@ def plot_pmf(pmf, *, ax=None, label=None, color=OUTPUT, exact=None, title=None, 
     if label:
         ax.legend(fontsize=9)
     return ax
-
-
-def spectrum_db(x, rate, nperseg=None):
-    """(frequencies in Hz, magnitude in dB) of ``x``: Hann window, Welch averaging with ``nperseg``.
-
-    What :func:`plot_spectrum` draws.
-
-    >>> f, db = spectrum_db(np.sin(2 * np.pi * 1000 * np.arange(800) / 8000), 8000)
-    >>> float(f[np.argmax(db)])
-    1000.0
-    """
-    x = _as_array(x, "x", ndim=1).astype(np.float64)
-    rate = _check_int(rate, "rate", minimum=1)
-    seg = x.size if nperseg is None else _check_size(nperseg, "nperseg", minimum=2)
-    if seg > x.size:
-        raise ValueError(f"nperseg must be at most len(x) = {x.size}, got {seg}")
-    window = np.hanning(seg)
-    starts = range(0, x.size - seg + 1, max(seg // 2, 1))
-    power = np.mean([np.abs(np.fft.rfft(x[i:i + seg] * window)) ** 2 for i in starts], axis=0)
-    return np.fft.rfftfreq(seg, 1 / rate), 20 * np.log10(np.sqrt(power) / seg + 1e-12)
-
-
-def frequency_response_db(h, rate, n_fft=4096):
-    """(frequencies in Hz, gain |H(f)| in dB) of the FIR filter ``h``: what :func:`plot_frequency_response` draws.
-
-    >>> f, db = frequency_response_db(np.ones(4) / 4, 8000, 16)
-    >>> round(float(db[0]), 6)
-    0.0
-    """
-    h = _as_array(h, "h", ndim=1).astype(np.float64)
-    rate = _check_int(rate, "rate", minimum=1)
-    n_fft = _check_size(n_fft, "n_fft", minimum=h.size)
-    return np.fft.rfftfreq(n_fft, 1 / rate), 20 * np.log10(np.abs(np.fft.rfft(h, n_fft)) + 1e-12)

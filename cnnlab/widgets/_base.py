@@ -18,18 +18,16 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
+import inspect
 import io
-import re
 import time
+from collections.abc import Mapping
 
 import ipywidgets as widgets
 from IPython.display import display
 from matplotlib.figure import Figure
 
-
-def _slug(text: str) -> str:
-    """``'P (each side)'`` -> ``'p-each-side'``: a CSS-safe class suffix."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "control"
+from ._controls import column, hook
 
 
 def _message(exc, change=None, controls=()) -> str:
@@ -50,9 +48,12 @@ def _message(exc, change=None, controls=()) -> str:
 class Explorer:
     """Base class: subclass, build controls in ``__init__``, implement ``compute`` and ``draw``.
 
-    Subclasses call ``self._finish(controls)`` at the end of ``__init__``: it lays out the
-    controls above the output, observes their ``value`` and draws once, so an explorer
-    shows a correct figure even when nobody moves a control.
+    Subclasses call ``self._finish({name: control, ...})`` at the end of ``__init__``: each
+    control is declared once, under the name of the :meth:`compute` argument it feeds (as
+    ipywidgets' ``interactive`` derives controls from a signature); it becomes the attribute
+    ``self.<name>``, :meth:`params` reads it, and ``_finish`` lays the controls out above
+    the output, observes their ``value`` and draws once, so an explorer shows a correct
+    figure even when nobody moves a control.
 
     Attributes
     ----------
@@ -84,8 +85,9 @@ class Explorer:
     dpi = 80
     #: "png" (line art, text) or "jpeg" (photographs: about 5x smaller to send on every change)
     image_format = "png"
-    #: matplotlib layout engine; ``None`` (place axes yourself) renders about twice as fast.
-    layout = "constrained"
+    #: matplotlib layout engine: ``None`` (the explorers place their axes themselves) renders
+    #: about twice as fast as ``"constrained"``.
+    layout = None
 
     def __init__(self):
         figure_px = f"{round(self.figsize[1] * self.dpi)}px"
@@ -97,6 +99,7 @@ class Explorer:
         self.last_update_s = None
         self.updates = 0
         self.controls: list[widgets.Widget] = []
+        self._names: list[str] | None = None     # the controls' names, when _finish got them by name
         self.widget: widgets.Widget | None = None
         self._held = 0
         self._pending = False
@@ -106,8 +109,12 @@ class Explorer:
 
     # -- to implement -----------------------------------------------------------------
     def params(self) -> dict:
-        """Current control values as keyword arguments for :meth:`compute`."""
-        raise NotImplementedError
+        """Current control values as keyword arguments for :meth:`compute`: ``{name: value}``
+        of the controls given to ``_finish`` by name. Override it only to translate values
+        (or when the controls were given as a plain list)."""
+        if self._names is None:
+            raise NotImplementedError("give _finish the controls by name ({name: control}) or override params()")
+        return {name: control.value for name, control in zip(self._names, self.controls)}
 
     def compute(self, **params):
         """Pure computation; raise ``ValueError`` for impossible settings (any exception is
@@ -127,26 +134,83 @@ class Explorer:
         """
         return False
 
+    def encode(self) -> bytes:
+        """The figure as the bytes the output area shows (``image_format``, at ``dpi``).
+
+        The default renders the whole figure. An explorer whose frame (axes, ticks,
+        titles) stays put between updates may override it to paint only what changed
+        onto a saved background (blitting, as matplotlib's animations do).
+        """
+        buf = io.BytesIO()
+        if self.image_format == "jpeg":
+            self.figure.savefig(buf, format="jpeg", dpi=self.dpi, pil_kwargs={"quality": 88})
+        else:
+            self.figure.savefig(buf, format="png", dpi=self.dpi)
+        return buf.getvalue()
+
     def header(self, result):
         """Optional HTML shown above the figure (readouts, formulas); ``None`` for none."""
         return None
 
     # -- machinery --------------------------------------------------------------------
     def _finish(self, controls, *, extra=None, box=None):
-        """Observe ``controls``, lay them out (``box`` if given, else a VBox), draw once."""
+        """Attach the controls, lay them out, observe their ``value`` and draw once.
+
+        Parameters
+        ----------
+        controls : dict of {str: ipywidgets.ValueWidget}, or a sequence of them
+            By name (the usual form): each control becomes the attribute ``self.<name>`` and
+            the argument ``<name>`` of :meth:`compute` (checked here: a name that is not one
+            of compute's parameters, or a parameter without a control, is a TypeError). A
+            plain sequence leaves the naming to a :meth:`params` override.
+        extra : ipywidgets.Widget, optional
+            Shown between the controls and the output.
+        box : ipywidgets.Widget or callable, optional
+            The controls' layout (default: one column of them). A callable is called without
+            arguments once the controls are attributes, so it can arrange ``self.<name>``.
+        """
+        if isinstance(controls, Mapping):
+            self._names = list(controls)
+            for name, control in controls.items():
+                taken = getattr(self, name, None)
+                if taken is not None and taken is not control:
+                    raise TypeError(f"control name {name!r} is already taken by {type(self).__name__}.{name}; "
+                                    "name the control (and compute's parameter) otherwise")
+                setattr(self, name, control)
+            if type(self).params is Explorer.params:
+                self._check_compute(self._names)
+            controls = controls.values()
         self.controls = list(controls)
         for control in self.controls:
             control.observe(self._on_change, names="value")
-            if getattr(control, "description", ""):  # a stable hook per control for browser tests
-                control.add_class("cnnlab-ctl-" + _slug(control.description))
+            hook(control)  # a stable CSS class per control for browser tests
+        if callable(box):
+            box = box()
         if box is None:
-            box = widgets.VBox(self.controls, layout=widgets.Layout(min_width="260px"))
+            box = column(*self.controls)
         children = [box, self.out] if extra is None else [box, extra, self.out]
         self.widget = widgets.VBox(children)
         self.widget.add_class("cnnlab-explorer")
         if self.css_class:
             self.widget.add_class(self.css_class)
         self._on_change()
+
+    def _check_compute(self, names):
+        """The controls' names must be :meth:`compute`'s parameters (a developer's mistake otherwise)."""
+        signature = inspect.signature(self.compute)
+        taken = signature.parameters.values()
+        named = {p.name for p in taken if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        problems = []
+        if not any(p.kind is p.VAR_KEYWORD for p in taken):
+            unknown = [n for n in names if n not in named]
+            if unknown:
+                problems.append(f"no parameter for the control(s) {unknown}")
+        missing = [p.name for p in taken if p.name in named and p.default is p.empty and p.name not in names]
+        if missing:
+            problems.append(f"no control for the parameter(s) {missing}")
+        if problems:
+            raise TypeError(f"{type(self).__name__}: the controls {list(names)} must match the parameters of "
+                            f"compute{signature}: {'; '.join(problems)}")
 
     @contextlib.contextmanager
     def hold_updates(self):
@@ -191,12 +255,7 @@ class Explorer:
                 self.figure.clear()
                 self.draw(self.result, self.figure)
             self._drawn = True
-            buf = io.BytesIO()
-            if self.image_format == "jpeg":
-                self.figure.savefig(buf, format="jpeg", dpi=self.dpi, pil_kwargs={"quality": 88})
-            else:
-                self.figure.savefig(buf, format="png", dpi=self.dpi)
-            png = buf.getvalue()
+            png = self.encode()
             head = self.header(self.result)
         except Exception as exc:  # noqa: BLE001 - an explorer never raises into the notebook
             self.result = None

@@ -65,9 +65,9 @@ def tape_html(geom, position=0, *, reveal="all", symbol="w", max_width=880):
     (pos,) = geom.unravel(position)
     xp = geom.x_padded
     (pb, _), = geom.padding
-    s, d, k = geom.stride[0], geom.dilation[0], geom.kernel.size
+    s, k = geom.stride[0], geom.kernel.size
     n_out = geom.output.size
-    centre = lambda o: o * s + d * (k - 1) / 2  # noqa: E731
+    centre = geom.centre
     width_cells = max(xp.size, centre(n_out - 1) + 1)
     label_w = 110
     cell = int(max(18, min(36, (max_width - label_w) / width_cells)))

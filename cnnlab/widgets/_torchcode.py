@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz import conv_geometry  # noqa: F401  (used in the doctest)
+from ..geometry import ConvGeometry, conv_geometry  # noqa: F401  (conv_geometry: used in the doctest)
 
 __all__ = ["torch_code", "torch_check"]
 
@@ -32,10 +32,8 @@ def _torch_args(geom, padding_mode):
 
 
 def _check_geom(geom):
-    from ..viz.conv import ConvGeometry
-
     if not isinstance(geom, ConvGeometry):
-        raise TypeError(f"geom must be a ConvGeometry from cnnlab.viz.conv_geometry, got {geom!r:.80}")
+        raise TypeError(f"geom must be a ConvGeometry from cnnlab.geometry.conv_geometry, got {geom!r:.80}")
 
 
 def torch_code(geom, padding_mode="symmetric"):

@@ -14,12 +14,11 @@ import html
 import re
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from ..shapes import receptive_field
 from ._base import Explorer
-from ._controls import STYLE
+from ._controls import column, dropdown, hook, text
 
 __all__ = ["ArchitectureBuilder", "ArchitectureResult", "STACKS", "build_stack"]
 
@@ -185,7 +184,6 @@ class ArchitectureBuilder(Explorer):
 
     height = "560px"
     figsize = (9.0, 2.6)
-    layout = None
     css_class = "cnnlab-architecture-builder"
 
     def __init__(self, *, stack="model2 (Unit 5 notes)"):
@@ -194,20 +192,14 @@ class ArchitectureBuilder(Explorer):
             raise TypeError(f"stack must be the name of a stack, one of {list(STACKS)}, got {stack!r}")
         if stack not in STACKS:
             raise ValueError(f"stack must be one of {list(STACKS)}, got {stack!r}")
-        text, size = STACKS[stack]
-        self.stack = widgets.Dropdown(options=list(STACKS) + ["custom"], value=stack, description="stack",
-                                      style=STYLE, layout=widgets.Layout(width="460px"))
-        self.layers = widgets.Text(value=text, description="layers", continuous_update=False, style=STYLE,
-                                   layout=widgets.Layout(width="640px"))
-        inputs = [("28×28×1 (MNIST)", (1, 28, 28)), ("32×32×3 (LeNet-5)", (3, 32, 32))]
-        self.input_size = widgets.Dropdown(options=inputs, value=size, description="input", style=STYLE,
-                                           layout=widgets.Layout(width="340px"))
+        layers, size = STACKS[stack]
+        self.stack = hook(dropdown(list(STACKS) + ["custom"], stack, "stack", width="460px"))
         self.stack.observe(self._apply_stack, names="value")
+        inputs = [("28×28×1 (MNIST)", (1, 28, 28)), ("32×32×3 (LeNet-5)", (3, 32, 32))]
+        self._finish(dict(layers=text(layers, "layers", width="640px"),
+                          input_size=dropdown(inputs, size, "input")),
+                     box=lambda: column(self.stack, self.layers, self.input_size))
         self.layers.observe(self._to_custom, names="value")
-        self.stack.add_class("cnnlab-ctl-stack")
-        self._finish([self.layers, self.input_size],
-                     box=widgets.VBox([self.stack, self.layers, self.input_size],
-                                      layout=widgets.Layout(min_width="260px")))
 
     def _apply_stack(self, change):
         """A named stack sets the layers and the input, and redraws once."""
@@ -227,15 +219,12 @@ class ArchitectureBuilder(Explorer):
             finally:
                 self.stack.observe(self._apply_stack, names="value")
 
-    def params(self):
-        return dict(text=self.layers.value, input_size=self.input_size.value)
-
-    def compute(self, *, text, input_size):
+    def compute(self, *, layers, input_size):
         from ..nn.summary import summary
         from .inspect import _OneThread
 
         with _OneThread():                    # a few tiny forward passes: threads cost more than they save
-            model, spatial = build_stack(text, input_size)
+            model, spatial = build_stack(layers, input_size)
             s = summary(model, input_size, style="keras", activations=False)
         rf = receptive_field(spatial)[-1].size if spatial else None
         return ArchitectureResult(s, [r for r in s.rows if r.type != "InputLayer"], s.total_params,

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
+from .._validate import _check_mode
 from ..backward import conv2d_backward
 from ..examples import AUDIO_X, IMAGE_6X6
-from ..shapes import same_padding
-from ..viz import conv_geometry, fmt, plot_matrix
+from ..geometry import conv_geometry
+from ..shapes import conv_output_size, resolve_padding as _resolve_padding
+from ..viz import fmt, plot_matrix
 from ._base import Explorer
+from ._controls import dropdown, set_range, slider, stepper, toggles
 from ._html import grid_html, tape_html
 from ._torchcode import torch_check, torch_code
 
@@ -74,27 +77,17 @@ def make_kernel(pattern, k, dims):
 
 
 def resolve_padding(mode, n, k, stride, dilation, p=0, before=0, after=0):
-    """(before, after) zero padding of one axis for a padding mode of the explorer."""
-    if mode == "symmetric":
-        return (p, p)
-    if mode == "asymmetric":
-        return (before, after)
-    if mode == "valid":
-        return (0, 0)
-    if mode == "same":
-        if stride != 1:
-            raise ValueError(
-                f"padding='same' is not supported for strided convolutions in torch (stride = {stride}): "
-                "no padding keeps the length when the kernel jumps. Pick \"'same' (TensorFlow/Keras)\", "
-                f"which keeps ceil(n/s) = ceil({n}/{stride}) = {-(-n // stride)} outputs."
-            )
-        return same_padding(n, k, 1, dilation)
-    if mode == "same_tf":
-        return same_padding(n, k, stride, dilation)
-    if mode == "full":
-        span = dilation * (k - 1)
-        return (span, span)
-    raise ValueError(f"padding mode must be one of {[m for _, m in PADDINGS]}, got {mode!r}")
+    """(before, after) zero padding of one axis for the explorer's padding controls.
+
+    Turns the dropdown's choice (and the P sliders) into a padding argument and lets
+    :func:`cnnlab.resolve_padding` resolve it: "symmetric" is ``P``, "asymmetric" is
+    ``(P_before, P_after)``, "same_tf" is TensorFlow's 'same'.
+    """
+    choice = _check_mode(mode, tuple(m for _, m in PADDINGS), "padding mode")
+    padding = {"symmetric": p, "asymmetric": (before, after), "same_tf": "same"}.get(choice, choice)
+    (pair,) = _resolve_padding(padding, n, k, stride, dilation,
+                               same="tensorflow" if choice == "same_tf" else "torch")
+    return pair
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +123,7 @@ class ConvExplorerResult:
 def size_formula(n, k, s, pads, d, dims=1):
     """The output-size formula with every number put in, as plain text."""
     (pb, pa) = pads
-    out = (n + pb + pa - d * (k - 1) - 1) // s + 1
+    out = conv_output_size(n, k, s, pads, d)
     name = "L_out" if dims == 1 else "H_out = W_out"
     general = f"{name} = ⌊(n + P_before + P_after − d·(k − 1) − 1) / S⌋ + 1"
     numbers = f"⌊({n} + {pb} + {pa} − {d}·({k} − 1) − 1) / {s}⌋ + 1"
@@ -187,60 +180,46 @@ class ConvExplorer(Explorer):
 
     height = "900px"
     figsize = (7.5, 3.4)
-    layout = None
     css_class = "cnnlab-conv-explorer"
 
     def __init__(self, dims=1, *, torch=True):
         super().__init__()
         if dims not in (1, 2):
             raise ValueError(f"dims must be 1 or 2, got {dims!r}")
-        style = {"description_width": "110px"}
-        lay = widgets.Layout(width="330px")
-        slider = dict(style=style, layout=lay, continuous_update=False)
-        self.dims = widgets.ToggleButtons(options=[("1-D", 1), ("2-D", 2)], value=dims,
-                                          description="dimensions", style=style)
-        self.operation = widgets.ToggleButtons(
-            options=[("cross-correlation", "correlation"), ("convolution", "convolution")],
-            value="correlation", description="operation", style=style,
-            tooltips=["what torch's conv layers compute", "flip the kernel first (numpy.convolve)"])
-        self.size = widgets.IntSlider(value=9 if dims == 1 else 6, min=1, max=MAX_SIZE[dims],
-                                      description="input size n", **slider)
-        self.kernel_size = widgets.IntSlider(value=3, min=1, max=7, description="kernel size k", **slider)
-        self.stride = widgets.IntSlider(value=1, min=1, max=4, description="stride S", **slider)
-        self.dilation = widgets.IntSlider(value=1, min=1, max=4, description="dilation d", **slider)
-        self.padding_mode = widgets.Dropdown(options=PADDINGS, value="symmetric", description="padding",
-                                             style=style, layout=lay)
-        self.padding = widgets.IntSlider(value=2 if dims == 1 else 0, min=0, max=6,
-                                         description="P (each side)", **slider)
-        self.pad_before = widgets.IntSlider(value=0, min=0, max=6, description="P before", **slider)
-        self.pad_after = widgets.IntSlider(value=0, min=0, max=6, description="P after", **slider)
-        self.input_pattern = widgets.Dropdown(options=INPUTS, value="seed", description="input",
-                                              style=style, layout=lay)
-        self.kernel_pattern = widgets.Dropdown(options=KERNELS, value="average", description="kernel",
-                                               style=style, layout=lay)
-        self.position = widgets.IntSlider(value=0, min=0, max=0, description="output position",
-                                          style=style, layout=lay)
-        self.play = widgets.Play(value=0, min=0, max=0, step=1, interval=900, description="play",
-                                 show_repeat=True)
-        self.play.add_class("cnnlab-play")
-        widgets.link((self.play, "value"), (self.position, "value"))
-        self.view = widgets.ToggleButtons(
-            options=[("forward: y = M x", "forward"), ("backward: Mᵀ", "transpose")], value="forward",
-            description="matrix view", style=style,
-            tooltips=["the convolution matrix M", "its transpose: where each output's gradient flows"])
-        self.use_torch = widgets.Checkbox(value=bool(torch), description="check against torch",
-                                          style=style, indent=False)
-        controls = [self.dims, self.operation, self.size, self.kernel_size, self.stride, self.dilation,
-                    self.padding_mode, self.padding, self.pad_before, self.pad_after,
-                    self.input_pattern, self.kernel_pattern, self.position, self.use_torch, self.view]
+        style, width = {"description_width": "110px"}, "330px"
+        narrow = dict(style=style, width=width)
+        self.position, self.play = stepper("output position", **narrow)
+        self._dims_seen = dims
+        self._finish(dict(
+            dims=toggles([("1-D", 1), ("2-D", 2)], dims, "dimensions", style=style),
+            operation=toggles([("cross-correlation", "correlation"), ("convolution", "convolution")], "correlation",
+                              "operation", style=style,
+                              tooltips=["what torch's conv layers compute", "flip the kernel first (numpy.convolve)"]),
+            size=slider(int, 9 if dims == 1 else 6, 1, MAX_SIZE[dims], "input size n", **narrow),
+            kernel_size=slider(int, 3, 1, 7, "kernel size k", **narrow),
+            stride=slider(int, 1, 1, 4, "stride S", **narrow),
+            dilation=slider(int, 1, 1, 4, "dilation d", **narrow),
+            padding_mode=dropdown(PADDINGS, "symmetric", "padding", **narrow),
+            padding=slider(int, 2 if dims == 1 else 0, 0, 6, "P (each side)", **narrow),
+            pad_before=slider(int, 0, 0, 6, "P before", **narrow),
+            pad_after=slider(int, 0, 0, 6, "P after", **narrow),
+            input_pattern=dropdown(INPUTS, "seed", "input", **narrow),
+            kernel_pattern=dropdown(KERNELS, "average", "kernel", **narrow),
+            position=self.position,
+            use_torch=widgets.Checkbox(value=bool(torch), description="check against torch", style=style,
+                                       indent=False),
+            view=toggles([("forward: y = M x", "forward"), ("backward: Mᵀ", "transpose")], "forward", "matrix view",
+                         style=style, tooltips=["the convolution matrix M",
+                                                "its transpose: where each output's gradient flows"]),
+        ), box=self._box)
+
+    def _box(self):
         left = widgets.VBox([self.dims, self.operation, self.input_pattern, self.kernel_pattern,
                              self.size, self.kernel_size, self.stride])
         right = widgets.VBox([self.padding_mode, self.padding, self.pad_before, self.pad_after,
                               self.dilation, widgets.HBox([self.play, self.position]), self.use_torch,
                               self.view])
-        box = widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
-        self._dims_seen = dims
-        self._finish(controls, box=box)
+        return widgets.HBox([left, right], layout=widgets.Layout(flex_flow="row wrap"))
 
     # -- keep dependent controls consistent --------------------------------------------
     def _sync(self):
@@ -258,18 +237,16 @@ class ConvExplorer(Explorer):
                 total = int(np.prod(self._out_shape()))
             except ValueError:
                 total = 1
-            self.position.max = self.play.max = max(total - 1, 0)
+            set_range(self.position, self.play, total - 1)
 
     def _pairs(self):
         p = self.params()
-        return resolve_padding(p["padding_mode"], p["n"], p["k"], p["stride"], p["dilation"],
+        return resolve_padding(p["padding_mode"], p["size"], p["kernel_size"], p["stride"], p["dilation"],
                                p["padding"], p["pad_before"], p["pad_after"])
 
     def _out_shape(self):
-        from ..shapes import conv_output_size
-
         p = self.params()
-        return (conv_output_size(p["n"], p["k"], p["stride"], self._pairs(), p["dilation"]),) * p["dims"]
+        return (conv_output_size(p["size"], p["kernel_size"], p["stride"], self._pairs(), p["dilation"]),) * p["dims"]
 
     def update(self, change=None):
         if not self._held:
@@ -277,16 +254,9 @@ class ConvExplorer(Explorer):
         super().update(change)
 
     # -- explorer protocol ---------------------------------------------------------------
-    def params(self):
-        return dict(dims=self.dims.value, operation=self.operation.value, n=self.size.value,
-                    k=self.kernel_size.value, stride=self.stride.value, dilation=self.dilation.value,
-                    padding_mode=self.padding_mode.value, padding=self.padding.value,
-                    pad_before=self.pad_before.value, pad_after=self.pad_after.value,
-                    input_pattern=self.input_pattern.value, kernel_pattern=self.kernel_pattern.value,
-                    position=self.position.value, use_torch=self.use_torch.value, view=self.view.value)
-
-    def compute(self, *, dims, operation, n, k, stride, dilation, padding_mode, padding, pad_before,
+    def compute(self, *, dims, operation, size, kernel_size, stride, dilation, padding_mode, padding, pad_before,
                 pad_after, input_pattern, kernel_pattern, position, use_torch, view="forward"):
+        n, k = size, kernel_size                     # the notes' names
         pair = resolve_padding(padding_mode, n, k, stride, dilation, padding, pad_before, pad_after)
         x = make_input(input_pattern, n, dims)
         w = make_kernel(kernel_pattern, k, dims)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from .._validate import _check_bool
-from ..shapes import conv_output_size, same_padding
+from ..shapes import conv_output_size, resolve_padding
 from ..viz import fmt
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import STYLE, slider, toggles
 
 __all__ = ["ConvCost", "SeparableCostExplorer", "conv_cost"]
 
@@ -77,7 +77,7 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     >>> c["separable"].params, round(c["ratio"], 3)   # 3·(9 + 1) + (3·10 + 10)
     (70, 0.211)
     """
-    from .._validate import _check_int, _check_mode
+    from .._validate import _check_int
 
     size = _check_int(size, "size", minimum=1)
     c_in = _check_int(c_in, "c_in", minimum=1)
@@ -85,12 +85,9 @@ def conv_cost(size, c_in, c_out, kernel_size, *, stride=1, padding="same", bias=
     k = _check_int(kernel_size, "kernel_size", minimum=1, maximum=2**20)
     stride = _check_int(stride, "stride", minimum=1)
     bias = _check_bool(bias, "bias")
-    if isinstance(padding, str):
-        padding = _check_mode(padding, ("same", "valid"), "padding")
-        pads = same_padding(size, k, stride) if padding == "same" else (0, 0)
-    else:
-        p = _check_int(padding, "padding", minimum=0)
-        pads = (p, p)
+    if not isinstance(padding, str):
+        _check_int(padding, "padding", minimum=0)
+    (pads,) = resolve_padding(padding, size, k, stride, modes=("same", "valid"), same="tensorflow")
     out = conv_output_size(size, k, stride, pads)
     n = out * out
     b = int(bias)
@@ -126,28 +123,20 @@ class SeparableCostExplorer(Explorer):
 
     height = "400px"
     figsize = (9.0, 3.2)
-    layout = None
     css_class = "cnnlab-cost-explorer"
 
     def __init__(self, *, size=56, c_in=32, c_out=64, kernel_size=3):
         super().__init__()
-        self.size = slider(int, size, 1, 224, "input size H = W")
-        self.c_in = slider(int, c_in, 1, 512, "input channels")
-        self.c_out = slider(int, c_out, 1, 512, "output channels")
-        self.kernel = slider(int, kernel_size, 1, 11, "kernel size k")
-        self.stride = slider(int, 1, 1, 4, "stride S")
-        self.padding = widgets.ToggleButtons(options=["same", "valid"], value="same", description="padding",
-                                             style=STYLE)
-        self.bias = widgets.Checkbox(value=True, description="bias", style=STYLE)
-        self._finish([self.size, self.c_in, self.c_out, self.kernel, self.stride, self.padding, self.bias])
+        self._finish(dict(size=slider(int, size, 1, 224, "input size H = W"),
+                          c_in=slider(int, c_in, 1, 512, "input channels"),
+                          c_out=slider(int, c_out, 1, 512, "output channels"),
+                          kernel=slider(int, kernel_size, 1, 11, "kernel size k"),
+                          stride=slider(int, 1, 1, 4, "stride S"),
+                          padding=toggles(["same", "valid"], "same", "padding"),
+                          bias=widgets.Checkbox(value=True, description="bias", style=STYLE)))
 
-    def params(self):
-        return dict(size=self.size.value, c_in=self.c_in.value, c_out=self.c_out.value,
-                    kernel_size=self.kernel.value, stride=self.stride.value, padding=self.padding.value,
-                    bias=self.bias.value)
-
-    def compute(self, **p):
-        return conv_cost(p.pop("size"), p.pop("c_in"), p.pop("c_out"), p.pop("kernel_size"), **p)
+    def compute(self, *, size, c_in, c_out, kernel, stride, padding, bias):
+        return conv_cost(size, c_in, c_out, kernel, stride=stride, padding=padding, bias=bias)
 
     _KEYS = (("params", "parameters"), ("macs", "multiply-adds"))
 
@@ -189,7 +178,7 @@ class SeparableCostExplorer(Explorer):
 
     def header(self, r):
         p = self.params()
-        k, ci, co = p["kernel_size"], p["c_in"], p["c_out"]
+        k, ci, co = p["kernel"], p["c_in"], p["c_out"]
         std, sep = r["standard"], r["separable"]
         n = r["out_size"]
         return (

@@ -16,7 +16,7 @@ from ..systems import equivariance_error, translate
 from ..viz import fmt, plot_kernel, sample_photo, show_feature_map, show_image
 from ..viz._style import text_color
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import dropdown, hook, slider
 
 __all__ = ["KernelPlayground", "GaborExplorer", "EquivarianceExplorer", "PRESETS", "filter_image"]
 
@@ -102,7 +102,6 @@ class KernelPlayground(Explorer):
 
     height = "470px"
     figsize = (10.0, 3.9)
-    layout = None
     image_format = "jpeg"
     css_class = "cnnlab-kernel-playground"
 
@@ -116,19 +115,13 @@ class KernelPlayground(Explorer):
                                          step=0.5, style={"description_width": "46px"},
                                          layout=widgets.Layout(width="128px"))
                        for c in range(3)] for r in range(3)]
-        self.preset = widgets.Dropdown(options=list(PRESETS) + ["custom"], value=preset, description="preset",
-                                       style=STYLE, layout=widgets.Layout(width="330px"))
-        self.show = widgets.Dropdown(options=[("signed response (red +, blue −)", "signed"),
-                                              ("magnitude |response|", "magnitude"),
-                                              ("as an image (clipped to 0..1)", "image")],
-                                     value="signed", description="show", style=STYLE,
-                                     layout=widgets.Layout(width="400px"))
+        self.preset = hook(dropdown(list(PRESETS) + ["custom"], preset, "preset", width="330px"))
         self.preset.observe(self._apply_preset, names="value")
-        grid = widgets.GridBox([c for row in self.cells for c in row],
-                               layout=widgets.Layout(grid_template_columns="repeat(3, 132px)"))
-        flat = [c for row in self.cells for c in row]
+        self.show = dropdown([("signed response (red +, blue −)", "signed"), ("magnitude |response|", "magnitude"),
+                              ("as an image (clipped to 0..1)", "image")], "signed", "show", width="400px")
+        flat = [c for row in self.cells for c in row]      # nine cells -> one kernel: params() translates
+        grid = widgets.GridBox(flat, layout=widgets.Layout(grid_template_columns="repeat(3, 132px)"))
         self._finish([*flat, self.show], box=widgets.HBox([grid, widgets.VBox([self.preset, self.show])]))
-        self.preset.add_class("cnnlab-ctl-preset")
 
     def _apply_preset(self, change):
         name = change["new"]
@@ -238,26 +231,21 @@ class GaborExplorer(Explorer):
 
     height = "470px"
     figsize = (10.0, 3.9)
-    layout = None
     image_format = "jpeg"
     css_class = "cnnlab-gabor-explorer"
 
     def __init__(self, image=None):
         super().__init__()
         self.image = (_photo(3) if image is None else _as_array(image, "image", ndim=2)).astype(np.float32)
-        self.theta = slider(float, round(math.pi / 4, 4), 0.0, round(math.pi, 4), "θ orientation",
-                            step=round(math.pi / 16, 4), readout_format=".3f")
-        self.omega = slider(float, 0.8, 0.1, 2.5, "ω frequency", step=0.05)
-        self.phi = slider(float, 0.0, 0.0, round(math.pi, 4), "φ phase", step=round(math.pi / 8, 4),
-                          readout_format=".3f")
-        self.alpha = slider(float, 0.05, 0.005, 0.4, "α decay along x̃", step=0.005, readout_format=".3f")
-        self.beta = slider(float, 0.05, 0.005, 0.4, "β decay along ỹ", step=0.005, readout_format=".3f")
-        self.size = slider(int, 15, 3, 21, "kernel size", step=2)
-        self._finish([self.theta, self.omega, self.phi, self.alpha, self.beta, self.size])
-
-    def params(self):
-        return dict(size=self.size.value, theta=self.theta.value, omega=self.omega.value, phi=self.phi.value,
-                    alpha=self.alpha.value, beta=self.beta.value)
+        self._finish(dict(
+            theta=slider(float, round(math.pi / 4, 4), 0.0, round(math.pi, 4), "θ orientation",
+                         step=round(math.pi / 16, 4), readout_format=".3f"),
+            omega=slider(float, 0.8, 0.1, 2.5, "ω frequency", step=0.05),
+            phi=slider(float, 0.0, 0.0, round(math.pi, 4), "φ phase", step=round(math.pi / 8, 4),
+                       readout_format=".3f"),
+            alpha=slider(float, 0.05, 0.005, 0.4, "α decay along x̃", step=0.005, readout_format=".3f"),
+            beta=slider(float, 0.05, 0.005, 0.4, "β decay along ỹ", step=0.005, readout_format=".3f"),
+            size=slider(int, 15, 3, 21, "kernel size", step=2)))
 
     def compute(self, **p):
         g = kernels.gabor(p["size"], p["theta"], p["omega"], p["phi"], p["alpha"], p["beta"])
@@ -313,28 +301,22 @@ class EquivarianceExplorer(Explorer):
 
     height = "430px"
     figsize = (10.0, 3.5)
-    layout = None
     image_format = "jpeg"
     css_class = "cnnlab-equivariance-explorer"
 
     def __init__(self, image=None):
         super().__init__()
         self.image = _photo(4) if image is None else _as_array(image, "image", ndim=2, dtype=np.float64)
-        self.dy = slider(int, 10, -40, 40, "shift down (rows)")
-        self.dx = slider(int, -15, -40, 40, "shift right (cols)")
-        self.kernel = widgets.Dropdown(options=EQUIVARIANCE_KERNELS, value="Sobel vertical", description="kernel",
-                                       style=STYLE, layout=widgets.Layout(width="330px"))
-        self._finish([self.dy, self.dx, self.kernel])
+        self._finish(dict(dy=slider(int, 10, -40, 40, "shift down (rows)"),
+                          dx=slider(int, -15, -40, 40, "shift right (cols)"),
+                          kernel=dropdown(EQUIVARIANCE_KERNELS, "Sobel vertical", "kernel", width="330px")))
 
-    def params(self):
-        return dict(dy=self.dy.value, dx=self.dx.value, kernel_name=self.kernel.value)
-
-    def compute(self, *, dy, dx, kernel_name):
-        k = PRESETS[kernel_name]
+    def compute(self, *, dy, dx, kernel):
+        k = PRESETS[kernel]
         op = functools.partial(filter_image, kernel=k)
         diff, interior = equivariance_error(op, self.image, dy, dx, border=k.shape[0] // 2)
         shifted_conv = translate(op(self.image), dy, dx)
-        return EquivarianceResult(dy, dx, kernel_name, shifted_conv + diff, shifted_conv, diff, interior)
+        return EquivarianceResult(dy, dx, kernel, shifted_conv + diff, shifted_conv, diff, interior)
 
     def draw(self, r, figure):
         axes = [figure.add_axes([0.01 + 0.33 * i, 0.03, 0.31, 0.84]) for i in range(3)]

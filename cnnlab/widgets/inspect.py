@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_real
 from ..viz.explain import blend_heatmap, show_grid
 from ._base import Explorer
-STYLE = {"description_width": "120px"}  # the course's label width (as cnnlab.widgets._controls)
+from ._controls import dropdown, slider
 
 __all__ = ["FeatureMapExplorer", "AttributionExplorer", "FGSMExplorer",
            "FeatureMapResult", "AttributionResult", "FGSMResult"]
-
-LAYOUT = widgets.Layout(width="340px")
 
 
 def _prepare(model, images, labels):
@@ -85,15 +82,6 @@ def _title(index, labels, probs):
     return f"#{index}{true}: predicted {int(probs.argmax())} ({probs.max():.0%})"
 
 
-def _bench_setup():
-    """An (untrained) model2 and 200 shipped MNIST digits: what bench/widgets.py times."""
-    from ..nn import load_subset, model2
-
-    digits = load_subset()
-    pick = slice(0, None, 25)
-    return model2(), digits.images[pick], digits.labels[pick]
-
-
 def _readouts(*parts):
     return ('<div class="cnnlab-readouts" style="font-family:monospace;font-size:12px">'
             + " · ".join(parts) + "</div>")
@@ -138,8 +126,7 @@ def _draw_panels(figure, panels, titles, probs, bars, colors, *, highlight=None,
 
 def _index_slider(n, value):
     value = _check_int(value, "index", minimum=0, maximum=n - 1, what=f"an int in [0, {n - 1}] (an image number)")
-    return widgets.IntSlider(value=value, min=0, max=n - 1, description="image #", style=STYLE,
-                             layout=LAYOUT, continuous_update=False)
+    return slider(int, value, 0, n - 1, "image #")
 
 
 @dataclass
@@ -182,7 +169,6 @@ class FeatureMapExplorer(Explorer):
 
     height = "500px"
     figsize = (9.0, 4.2)
-    layout = None          # axes placed by hand: renders about twice as fast
     css_class = "cnnlab-featuremap-explorer"
 
     def __init__(self, model, images, labels=None, *, layer=None, index=0):
@@ -195,18 +181,9 @@ class FeatureMapExplorer(Explorer):
         if layer is not None and str(layer) not in names:
             raise ValueError(f"layer must be one of {', '.join(map(repr, names))}, got {layer!r}")
         named = dict(model.named_modules())
-        self.index = _index_slider(len(self.x), index)
-        self.layer = widgets.Dropdown(options=[(f"{n}: {type(named[n]).__name__}", n) for n in names],
-                                      value=str(layer) if layer is not None else names[0],
-                                      description="layer", style=STYLE, layout=LAYOUT)
-        self._finish([self.index, self.layer])
-
-    @classmethod
-    def bench_instance(cls):
-        return cls(*_bench_setup())
-
-    def params(self):
-        return {"index": self.index.value, "layer": self.layer.value}
+        self._finish(dict(index=_index_slider(len(self.x), index),
+                          layer=dropdown([(f"{n}: {type(named[n]).__name__}", n) for n in names],
+                                         str(layer) if layer is not None else names[0], "layer")))
 
     def header(self, result):
         c, h, w = result.maps.shape
@@ -274,7 +251,6 @@ class AttributionExplorer(Explorer):
 
     height = "360px"
     figsize = (10.0, 2.9)
-    layout = None
     css_class = "cnnlab-attribution-explorer"
 
     def __init__(self, model, images, labels=None, *, layer=None, index=0, target=None):
@@ -286,23 +262,14 @@ class AttributionExplorer(Explorer):
             raise ValueError("model has no layer with (N, C, H, W) feature maps for Grad-CAM")
         if layer is not None and str(layer) not in names:
             raise ValueError(f"layer must be one of {', '.join(map(repr, names))}, got {layer!r}")
-        self.index = _index_slider(len(self.x), index)
+        index_control = _index_slider(len(self.x), index)
         if target is not None:
             target = _check_int(target, "target", minimum=0, maximum=self.n_classes - 1,
                                 what=f"None or a class in [0, {self.n_classes - 1}]")
-        self.target = widgets.Dropdown(options=[("predicted class", -1)] + [(str(c), c) for c in range(self.n_classes)],
-                                       value=-1 if target is None else target, description="explain class",
-                                       style=STYLE, layout=LAYOUT)
-        self.layer = widgets.Dropdown(options=names, value=str(layer) if layer is not None else names[-1],
-                                      description="Grad-CAM layer", style=STYLE, layout=LAYOUT)
-        self._finish([self.index, self.target, self.layer])
-
-    @classmethod
-    def bench_instance(cls):
-        return cls(*_bench_setup())
-
-    def params(self):
-        return {"index": self.index.value, "target": self.target.value, "layer": self.layer.value}
+        classes = [("predicted class", -1)] + [(str(c), c) for c in range(self.n_classes)]
+        self._finish(dict(index=index_control,
+                          target=dropdown(classes, -1 if target is None else target, "explain class"),
+                          layer=dropdown(names, str(layer) if layer is not None else names[-1], "Grad-CAM layer")))
 
     def header(self, result):
         peak = np.unravel_index(int(result.grad_cam.argmax()), result.grad_cam.shape)
@@ -375,7 +342,6 @@ class FGSMExplorer(Explorer):
 
     height = "360px"
     figsize = (10.0, 2.9)
-    layout = None
     css_class = "cnnlab-fgsm-explorer"
 
     def __init__(self, model, images, labels, *, index=0, epsilon=0.1):
@@ -384,19 +350,10 @@ class FGSMExplorer(Explorer):
             raise ValueError("labels are required: FGSM increases the error of the true label")
         self.model = model
         self.x, self.labels, self.n_classes = _prepare(model, images, labels)
-        self.index = _index_slider(len(self.x), index)
+        index_control = _index_slider(len(self.x), index)
         epsilon = _check_real(epsilon, "epsilon", minimum=0.0, maximum=0.5)
-        self.epsilon = widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.01, description="epsilon ε",
-                                           style=STYLE, layout=LAYOUT, continuous_update=False,
-                                           readout_format=".2f")
-        self._finish([self.index, self.epsilon])
-
-    @classmethod
-    def bench_instance(cls):
-        return cls(*_bench_setup())
-
-    def params(self):
-        return {"index": self.index.value, "epsilon": self.epsilon.value}
+        self._finish(dict(index=index_control,
+                          epsilon=slider(float, epsilon, 0.0, 0.5, "epsilon ε", step=0.01, readout_format=".2f")))
 
     def compute(self, index, epsilon):
         from ..nn.attribution import fgsm

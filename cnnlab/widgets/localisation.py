@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import slider
 
 __all__ = ["LocalisationExplorer", "LocalisationResult", "DetectionExplorer", "DetectionResult",
            "box_terms", "default_canvases"]
@@ -139,7 +138,6 @@ class LocalisationExplorer(Explorer):
 
     height = "430px"
     figsize = (9.0, 3.4)
-    layout = None
     css_class = "cnnlab-localisation-explorer"
 
     def __init__(self, data=None, *, index=None):
@@ -158,17 +156,17 @@ class LocalisationExplorer(Explorer):
             index = int(np.argmax(self.targets[:, 0] == 1))
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool) or not 0 <= index < n:
             raise ValueError(f"index must be an int in [0, {n - 1}], got {index!r}")
-        self.index = widgets.IntSlider(value=int(index), min=0, max=n - 1, description="canvas #", style=STYLE,
-                                       layout=widgets.Layout(width="340px"), continuous_update=False)
-        self.x = slider(float, 0.5, 0.0, 1.0, "x̂ (centre col)", step=0.01, continuous=True)
-        self.y = slider(float, 0.5, 0.0, 1.0, "ŷ (centre row)", step=0.01, continuous=True)
-        self.h = slider(float, 0.4, 0.0, 1.0, "ĥ (height)", step=0.01, continuous=True)
-        self.w = slider(float, 0.3, 0.0, 1.0, "ŵ (width)", step=0.01, continuous=True)
-        self.pc = slider(float, 0.9, 0.0, 1.0, "p̂_c (object?)", step=0.01, continuous=True)
-        self.p1 = slider(float, 0.8, 0.0, 1.0, f"p̂_1 (a {self.classes[0]})", step=0.01, continuous=True)
+        self.index = slider(int, int(index), 0, n - 1, "canvas #")
+        self.index.observe(self._new_canvas, names="value")   # observed before the redraw: the box moves first
+        fraction = dict(step=0.01, continuous=True)
+        self.x = slider(float, 0.5, 0.0, 1.0, "x̂ (centre col)", **fraction)
+        self.y = slider(float, 0.5, 0.0, 1.0, "ŷ (centre row)", **fraction)
+        self.h = slider(float, 0.4, 0.0, 1.0, "ĥ (height)", **fraction)
+        self.w = slider(float, 0.3, 0.0, 1.0, "ŵ (width)", **fraction)
         self._start_near(int(index))
-        self.index.observe(self._new_canvas, names="value")
-        self._finish([self.index, self.x, self.y, self.h, self.w, self.pc, self.p1])
+        self._finish(dict(index=self.index, x=self.x, y=self.y, h=self.h, w=self.w,
+                          pc=slider(float, 0.9, 0.0, 1.0, "p̂_c (object?)", **fraction),
+                          p1=slider(float, 0.8, 0.0, 1.0, f"p̂_1 (a {self.classes[0]})", **fraction)))
 
     def _start_near(self, index):
         """Put the predicted box near the true one (shifted by 10 % of the canvas)."""
@@ -185,10 +183,6 @@ class LocalisationExplorer(Explorer):
 
     def _new_canvas(self, change):
         self._start_near(int(change["new"]))
-
-    def params(self):
-        return dict(index=self.index.value, x=self.x.value, y=self.y.value, h=self.h.value, w=self.w.value,
-                    pc=self.pc.value, p1=self.p1.value)
 
     def compute(self, *, index, x, y, h, w, pc, p1):
         pred = np.array([pc, x, y, h, w, p1, 1.0 - p1])
@@ -308,7 +302,6 @@ class DetectionExplorer(Explorer):
 
     height = "470px"
     figsize = (6.4, 3.9)
-    layout = None
     css_class = "cnnlab-detection-explorer"
 
     def __init__(self, model, scene, *, window, stride, true_boxes=None, threshold=0.9, iou_threshold=0.2):
@@ -331,24 +324,9 @@ class DetectionExplorer(Explorer):
         for name, v in (("threshold", threshold), ("iou_threshold", iou_threshold)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {v!r}")
-        self.threshold = slider(float, float(threshold), 0.0, 0.99, "p̂_c threshold", step=0.01)
-        self.iou_threshold = slider(float, float(iou_threshold), 0.0, 1.0, "NMS IoU threshold", step=0.05)
-        self._finish([self.threshold, self.iou_threshold])
-
-    @classmethod
-    def bench_instance(cls):
-        """An untrained localisation net on an 80×80 scene of four canvases (what bench/widgets.py times)."""
-        import torch
-
-        from ..nn import localisation_net, tile_canvases
-
-        torch.manual_seed(0)
-        data = default_canvases(8)
-        scene, boxes, _ = tile_canvases(data, [0, 1, 2, 3], 2)
-        return cls(localisation_net(40, width=4), scene, window=40, stride=8, true_boxes=boxes, threshold=0.3)
-
-    def params(self):
-        return dict(threshold=self.threshold.value, iou_threshold=self.iou_threshold.value)
+        self._finish(dict(threshold=slider(float, float(threshold), 0.0, 0.99, "p̂_c threshold", step=0.01),
+                          iou_threshold=slider(float, float(iou_threshold), 0.0, 1.0, "NMS IoU threshold",
+                                               step=0.05)))
 
     def compute(self, *, threshold, iou_threshold):
         import torch

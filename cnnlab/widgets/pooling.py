@@ -10,17 +10,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _as_array, _check_int, _check_mode, _check_real
 from .. import kernels
 from ..examples import FEATURE_MAP_4X4
+from ..geometry import translate
 from ..layers import conv2d
 from ..pooling import avg_pool2d, max_pool2d
 from ..viz import sample_photo, show_image
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import dropdown, slider, toggles
 
 __all__ = ["PoolingExplorer", "EXAMPLE_FEATURE_MAP", "edge_map", "pool", "shift", "shift_invariance"]
 
@@ -67,6 +67,14 @@ def pool(image, kernel_size=2, stride=None, padding=0, *, mode="max"):
 def shift(image, pixels, *, axis=1):
     """Move an image ``pixels`` to the right (``axis=1``) or down (``axis=0``), filling with zeros.
 
+    :func:`cnnlab.geometry.translate` along one axis, keeping the image's dtype.
+
+    Returns
+    -------
+    ndarray, shape (H, W)
+        ``out[i, j] = image[i, j − pixels]`` (``axis=1``) or ``image[i − pixels, j]``
+        (``axis=0``) where that index exists, else 0.
+
     Examples
     --------
     >>> shift(np.arange(6.).reshape(2, 3), 1)
@@ -76,14 +84,8 @@ def shift(image, pixels, *, axis=1):
     x = _as_array(image, "image", ndim=2)
     pixels = _check_int(pixels, "pixels", minimum=0)
     axis = _check_mode(axis, (0, 1), "axis")
-    out = np.zeros_like(x)
-    if pixels >= x.shape[axis]:
-        return out
-    if axis == 1:
-        out[:, pixels:] = x[:, :x.shape[1] - pixels]
-    else:
-        out[pixels:] = x[:x.shape[0] - pixels]
-    return out
+    moved = translate(x, pixels, 0) if axis == 0 else translate(x, 0, pixels)
+    return moved.astype(x.dtype, copy=False)
 
 
 def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", atol=1e-9):
@@ -119,12 +121,12 @@ def shift_invariance(image, pixels, kernel_size=2, stride=None, *, mode="max", a
     k = _check_int(kernel_size, "kernel_size", minimum=1)
     s = k if stride is None else _check_int(stride, "stride", minimum=1)
     moved = shift(x, pixels)
-    skip_px = pixels
-    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     a, b = pool(x, k, s, mode=mode), pool(moved, k, s, mode=mode)
     skip = -(-pixels // s)
-    if skip >= a.shape[1]:
+    if skip >= a.shape[1]:   # also every shift of the whole width: no pixel left to compare
         raise ValueError(f"pixels = {pixels} shifts the whole pooled map out of view; use a smaller shift")
+    skip_px = pixels
+    same_px = np.isclose(x[:, skip_px:], moved[:, skip_px:], atol=atol, rtol=0).mean()
     same_pool = np.isclose(a[:, skip:], b[:, skip:], atol=atol, rtol=0).mean()
     return {"pixels": float(same_px), "pooled": float(same_pool)}
 
@@ -191,41 +193,34 @@ class PoolingExplorer(Explorer):
 
     height = "470px"
     figsize = (10.0, 3.8)
-    layout = None
     css_class = "cnnlab-pooling-explorer"
+    _shift_image = staticmethod(shift)     # compute's argument ``shift`` (the control) hides the function
 
     def __init__(self, *, source="4×4 example (Chollet slides)"):
         super().__init__()
         _check_mode(source, tuple(_INPUTS), "source")
-        self.source = widgets.Dropdown(options=list(_INPUTS), value=source, description="input", style=STYLE,
-                                       layout=widgets.Layout(width="340px"))
-        self.mode = widgets.ToggleButtons(options=[("max", "max"), ("average", "avg")], value="max",
-                                          description="pooling", style=STYLE)
-        self.kernel = slider(int, 2, 1, 8, "window k")
-        self.stride = slider(int, 2, 1, 8, "stride S")
-        self.padding = slider(int, 0, 0, 4, "padding P")
-        self.shift = slider(int, 0, 0, 4, "shift input (px)")
-        self._finish([self.source, self.mode, self.kernel, self.stride, self.padding, self.shift])
+        self._finish(dict(source=dropdown(list(_INPUTS), source, "input"),
+                          mode=toggles([("max", "max"), ("average", "avg")], "max", "pooling"),
+                          kernel=slider(int, 2, 1, 8, "window k"),
+                          stride=slider(int, 2, 1, 8, "stride S"),
+                          padding=slider(int, 0, 0, 4, "padding P"),
+                          shift=slider(int, 0, 0, 4, "shift input (px)")))
 
-    def params(self):
-        return dict(source=self.source.value, mode=self.mode.value, kernel_size=self.kernel.value,
-                    stride=self.stride.value, padding=self.padding.value, shift_px=self.shift.value)
-
-    def compute(self, *, source, mode, kernel_size, stride, padding, shift_px):
+    def compute(self, *, source, mode, kernel, stride, padding, shift):
         image = _INPUTS[source]()
         fn = max_pool2d if mode == "max" else avg_pool2d
         indices = None
         if mode == "max":
-            out, indices = max_pool2d(image[None], kernel_size, stride, padding, return_indices=True)
+            out, indices = max_pool2d(image[None], kernel, stride, padding, return_indices=True)
             out, indices = out[0], indices[0]
         else:
-            out = fn(image[None], kernel_size, stride, padding)[0]
+            out = fn(image[None], kernel, stride, padding)[0]
         shifted = invariance = None
-        if shift_px:
-            shifted = fn(shift(image, shift_px)[None], kernel_size, stride, padding)[0]
+        if shift:
+            shifted = fn(self._shift_image(image, shift)[None], kernel, stride, padding)[0]
             if padding == 0:
-                invariance = shift_invariance(image, shift_px, kernel_size, stride, mode=mode)
-        return PoolingResult(image, out, indices, mode, kernel_size, stride, padding, shift_px, shifted, invariance)
+                invariance = shift_invariance(image, shift, kernel, stride, mode=mode)
+        return PoolingResult(image, out, indices, mode, kernel, stride, padding, shift, shifted, invariance)
 
     def _layout(self, r):
         return (r.image.shape[0] <= 8, 3 if r.shifted_output is not None else 2, id(r.image))

@@ -59,20 +59,15 @@ class DiceExplorer(Explorer):
 
     height = "470px"
     figsize = (8.5, 3.8)
-    layout = None
     css_class = "cnnlab-dice-explorer"
 
     def __init__(self):
         super().__init__()
-        self.dice = slider(int, 2, 1, 15, "number of dice")
-        self.sides = slider(int, 6, 2, 12, "faces per die")
-        self._finish([self.dice, self.sides])
+        self._finish(dict(dice=slider(int, 2, 1, 15, "number of dice"),
+                          sides=slider(int, 6, 2, 12, "faces per die")))
 
-    def params(self):
-        return dict(n=self.dice.value, sides=self.sides.value)
-
-    def compute(self, *, n, sides):
-        return DiceResult(n, sides, pmf_of_sum_n(uniform_pmf(range(1, sides + 1)), n))
+    def compute(self, *, dice, sides):
+        return DiceResult(dice, sides, pmf_of_sum_n(uniform_pmf(range(1, sides + 1)), dice))
 
     def draw(self, r, figure):
         ax = figure.add_axes([0.08, 0.13, 0.9, 0.78])

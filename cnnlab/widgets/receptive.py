@@ -12,13 +12,12 @@ import html
 import re
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from .._validate import _check_int, _check_mode, _is_int
 from ..shapes import conv_output_size, receptive_field
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import column, dropdown, hook, slider, text
 
 __all__ = ["PRESETS", "ReceptiveFieldExplorer", "dependency_cone", "parse_layers"]
 
@@ -161,22 +160,17 @@ class ReceptiveFieldExplorer(Explorer):
 
     height = "520px"
     figsize = (10.0, 4.2)
-    layout = None
     css_class = "cnnlab-receptive-explorer"
 
     def __init__(self, *, preset="three 3×3 convs (Chollet slides: 7×7)", input_size=32):
         super().__init__()
         _check_mode(preset, tuple(PRESETS), "preset")
-        self.preset = widgets.Dropdown(options=list(PRESETS) + ["custom"], value=preset, description="preset",
-                                       style=STYLE, layout=widgets.Layout(width="420px"))
-        self.layers = widgets.Text(value=PRESETS[preset], description="layers", continuous_update=False,
-                                   style=STYLE, layout=widgets.Layout(width="420px"))
-        self.input_size = slider(int, input_size, 4, 64, "input length")
-        self.unit = slider(int, 0, 0, 63, "output unit")
+        self.preset = hook(dropdown(list(PRESETS) + ["custom"], preset, "preset", width="420px"))
         self.preset.observe(self._apply_preset, names="value")
-        self._finish([self.layers, self.input_size, self.unit], box=widgets.VBox(
-            [self.preset, self.layers, self.input_size, self.unit], layout=widgets.Layout(min_width="260px")))
-        self.preset.add_class("cnnlab-ctl-preset")
+        self._finish(dict(layers=text(PRESETS[preset], "layers"),
+                          input_size=slider(int, input_size, 4, 64, "input length"),
+                          unit=slider(int, 0, 0, 63, "output unit")),
+                     box=lambda: column(self.preset, self.layers, self.input_size, self.unit))
 
     def _apply_preset(self, change):
         if change["new"] != "custom" and self.layers.value != PRESETS[change["new"]]:
@@ -189,11 +183,8 @@ class ReceptiveFieldExplorer(Explorer):
                 self.preset.value = "custom"
         super().update(change)
 
-    def params(self):
-        return dict(text=self.layers.value, input_size=self.input_size.value, unit=self.unit.value)
-
-    def compute(self, *, text, input_size, unit):
-        layers = parse_layers(text)
+    def compute(self, *, layers, input_size, unit):
+        layers = parse_layers(layers)
         records = receptive_field([(k, s, d) for _, k, s, d in layers])
         sizes = [input_size]
         for (kind, k, s, d), rec in zip(layers, records):

@@ -10,10 +10,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from .. import audio
-from ..viz import conv_geometry, fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
-from ..viz.signals import frequency_response_db, spectrum_db
+from ..audio import frequency_response_db, spectrum_db
+from ..geometry import conv_geometry
+from ..viz import fmt, plot_frequency_response, plot_signal, plot_spectrum, plot_waveform
 from ._base import Explorer
-from ._controls import STYLE, set_range, slider, stepper
+from ._controls import set_range, slider, stepper, text, toggles
 from ._html import tape_html
 
 __all__ = ["MovingAverageExplorer", "FlipShiftAddExplorer", "parse_numbers"]
@@ -64,25 +65,20 @@ class MovingAverageExplorer(Explorer):
 
     height = "560px"
     figsize = (9.0, 5.0)
-    layout = None
     css_class = "cnnlab-moving-average-explorer"
 
     def __init__(self, duration=1.0, *, seed=0):
         super().__init__()
         self.duration, self.seed = duration, seed
-        self.width = slider(int, 5, 1, 61, "width (samples)")
-        self.noise = slider(float, 0.3, 0.0, 1.0, "noise level", step=0.05)
-        self.frequency = slider(float, 220.0, 55.0, 1760.0, "tone (Hz)", step=5.0)
         self.player_noisy = widgets.Audio(format="wav", autoplay=False, loop=False)
         self.player_smooth = widgets.Audio(format="wav", autoplay=False, loop=False)
         self.player_noisy.add_class("cnnlab-audio-noisy")
         self.player_smooth.add_class("cnnlab-audio-smooth")
         players = widgets.HBox([widgets.Label("noisy"), self.player_noisy,
                                 widgets.Label("smoothed"), self.player_smooth])
-        self._finish([self.width, self.noise, self.frequency], extra=players)
-
-    def params(self):
-        return dict(width=self.width.value, noise=self.noise.value, frequency=self.frequency.value)
+        self._finish(dict(width=slider(int, 5, 1, 61, "width (samples)"),
+                          noise=slider(float, 0.3, 0.0, 1.0, "noise level", step=0.05),
+                          frequency=slider(float, 220.0, 55.0, 1760.0, "tone (Hz)", step=5.0)), extra=players)
 
     def compute(self, *, width, noise, frequency):
         clean, noisy = audio.noisy_tone(self.duration, RATE, frequency, noise=noise, seed=self.seed)
@@ -224,53 +220,41 @@ class FlipShiftAddExplorer(Explorer):
 
     height = "560px"
     figsize = (9.0, 2.6)
-    layout = None
     css_class = "cnnlab-flip-shift-add-explorer"
 
     def __init__(self, x="1 2 3 1 2 3 1 2 3", h="1/3 1/3 1/3"):
         super().__init__()
-        for name, text in (("x", x), ("h", h)):
-            if not isinstance(text, str):
-                raise TypeError(f"{name} must be a str of numbers such as '1 2 3', got {text!r}")
-        self.x_text = widgets.Text(value=x, description="signal x", style=STYLE, continuous_update=False,
-                                   layout=widgets.Layout(width="420px"))
-        self.h_text = widgets.Text(value=h, description="kernel h", style=STYLE, continuous_update=False,
-                                   layout=widgets.Layout(width="420px"))
-        self.operation = widgets.ToggleButtons(
-            options=[("convolution (flip h)", "convolution"), ("correlation (no flip)", "correlation")],
-            value="convolution", description="operation", style=STYLE)
-        self.padding = slider(int, 2, 0, 6, "padding P")
-        self.stride = slider(int, 1, 1, 3, "stride S")
+        for name, value in (("x", x), ("h", h)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str of numbers such as '1 2 3', got {value!r}")
         self.t, self.play = stepper("output index t", interval=1000)
-        controls = [self.x_text, self.h_text, self.operation, self.padding, self.stride, self.t]
-        box = widgets.VBox([self.x_text, self.h_text, self.operation,
-                            widgets.HBox([self.padding, self.stride]), widgets.HBox([self.play, self.t])])
-        self._finish(controls, box=box)
+        self._finish(dict(x_text=text(x, "signal x"), h_text=text(h, "kernel h"),
+                          operation=toggles([("convolution (flip h)", "convolution"),
+                                             ("correlation (no flip)", "correlation")], "convolution", "operation"),
+                          padding=slider(int, 2, 0, 6, "padding P"), stride=slider(int, 1, 1, 3, "stride S"),
+                          t=self.t),
+                     box=lambda: widgets.VBox([self.x_text, self.h_text, self.operation,
+                                               widgets.HBox([self.padding, self.stride]),
+                                               widgets.HBox([self.play, self.t])]))
 
     def update(self, change=None):
         if not self._held:
             with self._quietly():
                 try:
-                    geom = self._geometry(**self._settings())
-                    set_range(self.t, self.play, geom.output.size - 1)
+                    settings = self.params()
+                    del settings["t"]
+                    set_range(self.t, self.play, self._geometry(**settings).output.size - 1)
                 except ValueError:
                     pass
         super().update(change)
 
-    def _settings(self):
-        return dict(x=self.x_text.value, h=self.h_text.value, operation=self.operation.value,
-                    padding=self.padding.value, stride=self.stride.value)
-
     @staticmethod
-    def _geometry(*, x, h, operation, padding, stride):
-        return conv_geometry(parse_numbers(x, "signal x"), parse_numbers(h, "kernel h"), stride=stride,
+    def _geometry(*, x_text, h_text, operation, padding, stride):
+        return conv_geometry(parse_numbers(x_text, "signal x"), parse_numbers(h_text, "kernel h"), stride=stride,
                              padding=padding, operation=operation)
 
-    def params(self):
-        return dict(self._settings(), t=self.t.value)
-
-    def compute(self, *, x, h, operation, padding, stride, t):
-        geom = self._geometry(x=x, h=h, operation=operation, padding=padding, stride=stride)
+    def compute(self, *, x_text, h_text, operation, padding, stride, t):
+        geom = self._geometry(x_text=x_text, h_text=h_text, operation=operation, padding=padding, stride=stride)
         t = min(int(t), geom.output.size - 1)
         terms = geom.terms(t)
         products = " + ".join(f"{fmt(v)}·{fmt(w)}" for _, v, w in terms)

@@ -4,14 +4,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-import ipywidgets as widgets
 import numpy as np
 
 from .. import systems
 from .._validate import _check_mode, _check_seed, _check_size
 from ..viz import plot_signal
 from ._base import Explorer
-from ._controls import STYLE, slider
+from ._controls import dropdown, slider
 
 __all__ = ["LTIExplorer", "input_signal"]
 
@@ -82,28 +81,21 @@ class LTIExplorer(Explorer):
 
     height = "600px"
     figsize = (9.0, 3.6)
-    layout = None
     css_class = "cnnlab-lti-explorer"
 
     def __init__(self):
         super().__init__()
         self._systems = _boxes()
-        self.system = widgets.Dropdown(options=list(self._systems), value="box A", description="system",
-                                       style=STYLE, layout=widgets.Layout(width="360px"))
-        self.signal = widgets.Dropdown(options=SIGNALS, value="sine", description="input signal",
-                                       style=STYLE, layout=widgets.Layout(width="360px"))
-        self.length = slider(int, 24, 8, 64, "length n")
-        self._finish([self.system, self.signal, self.length])
+        self._finish(dict(system=dropdown(list(self._systems), "box A", "system", width="360px"),
+                          signal=dropdown(SIGNALS, "sine", "input signal", width="360px"),
+                          length=slider(int, 24, 8, 64, "length n")))
 
-    def params(self):
-        return dict(name=self.system.value, signal=self.signal.value, n=self.length.value)
-
-    def compute(self, *, name, signal, n):
-        box = self._systems[name]
-        x = input_signal(signal, n)
-        h = systems.impulse_response(box, n)
-        return LTIResult(name, x, h, box(x), systems.respond_by_convolution(h, x),
-                         systems.check_lti(box, n=n))
+    def compute(self, *, system, signal, length):
+        box = self._systems[system]
+        x = input_signal(signal, length)
+        h = systems.impulse_response(box, length)
+        return LTIResult(system, x, h, box(x), systems.respond_by_convolution(h, x),
+                         systems.check_lti(box, n=length))
 
     def draw(self, r, figure):
         a1, a2, a3 = figure.subplots(1, 3)

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from ._base import Explorer
 from .inspect import _OneThread
-from ._controls import STYLE
+from ._controls import STYLE, dropdown, toggles
 
 __all__ = ["TrainingExplorer", "TrainingResult", "Setting", "train_setting", "LEARNING_RATES", "BATCH_SIZES"]
 
@@ -27,7 +27,6 @@ BATCH_SIZES = (50, 100, 250, 500, 1000)
 DROPOUTS = (0.0, 0.1, 0.25, 0.5)
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 _OPT_NAMES = {"adam": "Adam", "sgd": "SGD (momentum 0.9)", "rmsprop": "RMSprop"}
-LAYOUT = widgets.Layout(width="340px")
 
 
 def _options(values, value, fmt):
@@ -177,10 +176,7 @@ class TrainingExplorer(Explorer):
 
     height = "470px"
     figsize = (9.5, 3.6)
-    layout = None
     css_class = "cnnlab-training-explorer"
-    #: bench/widgets.py times first runs (training) and cached redraws apart from the other explorers
-    bench_separately = True
 
     def __init__(self, data=None, *, epochs=6, seed=0, keep=5, cache=None, **setting):
         super().__init__()
@@ -209,34 +205,16 @@ class TrainingExplorer(Explorer):
 
         _check_flag(s.batch_norm, "batch_norm")
         _check_dropout(s.dropout)
-        self.model = widgets.ToggleButtons(options=[("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")],
-                                           value=s.model, description="model", style=STYLE)
-        self.batch_norm = widgets.Checkbox(value=s.batch_norm, description="batch norm", style=STYLE,
-                                           indent=False)
-        self.dropout = widgets.Dropdown(options=_options(DROPOUTS, s.dropout, lambda p: f"p = {p:g}" if p else "none"),
-                                        value=s.dropout, description="dropout", style=STYLE, layout=LAYOUT)
-        self.dropout_where = widgets.ToggleButtons(options=[("dense layers", "dense"), ("conv layers", "conv")],
-                                                   value=s.dropout_where, description="dropout in",
-                                                   style=STYLE)
-        self.optimizer = widgets.Dropdown(options=[(_OPT_NAMES[o], o) for o in OPTIMIZERS], value=s.optimizer,
-                                          description="optimiser", style=STYLE, layout=LAYOUT)
-        self.lr = widgets.Dropdown(options=_options(LEARNING_RATES, s.lr, "{:g}".format), value=s.lr,
-                                   description="learning rate", style=STYLE, layout=LAYOUT)
-        self.batch_size = widgets.Dropdown(options=_options(BATCH_SIZES, s.batch_size, "{:,}".format),
-                                           value=s.batch_size,
-                                           description="batch size", style=STYLE, layout=LAYOUT)
-        self._finish([self.model, self.batch_norm, self.dropout, self.dropout_where, self.optimizer, self.lr,
-                      self.batch_size])
-
-    @classmethod
-    def bench_instance(cls):
-        """What bench/widgets.py times: the default explorer (a control change may train, ≤ 5 s)."""
-        return cls()
-
-    def params(self):
-        return dict(model=self.model.value, batch_norm=self.batch_norm.value, dropout=self.dropout.value,
-                    dropout_where=self.dropout_where.value, optimizer=self.optimizer.value, lr=self.lr.value,
-                    batch_size=self.batch_size.value)
+        self._finish(dict(
+            model=toggles([("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")], s.model, "model"),
+            batch_norm=widgets.Checkbox(value=s.batch_norm, description="batch norm", style=STYLE, indent=False),
+            dropout=dropdown(_options(DROPOUTS, s.dropout, lambda p: f"p = {p:g}" if p else "none"), s.dropout,
+                             "dropout"),
+            dropout_where=toggles([("dense layers", "dense"), ("conv layers", "conv")], s.dropout_where,
+                                  "dropout in"),
+            optimizer=dropdown([(_OPT_NAMES[o], o) for o in OPTIMIZERS], s.optimizer, "optimiser"),
+            lr=dropdown(_options(LEARNING_RATES, s.lr, "{:g}".format), s.lr, "learning rate"),
+            batch_size=dropdown(_options(BATCH_SIZES, s.batch_size, "{:,}".format), s.batch_size, "batch size")))
 
     def compute(self, **params):
         setting = Setting(**params)
@@ -259,44 +237,88 @@ class TrainingExplorer(Explorer):
         return setting, self.epochs, self.seed
 
     def draw(self, r, figure):
+        """The frame (axes, ticks, titles); the curves are painted by :meth:`encode`."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
+        if not isinstance(figure.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(figure)           # a canvas that keeps its pixels: the frame is blitted
+        self._frames = {}
         acc = figure.add_axes((0.07, 0.14, 0.5, 0.72))
         loss = figure.add_axes((0.66, 0.14, 0.32, 0.72))
         for ax in (acc, loss):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        acc.set_xlabel("epoch", fontsize=8)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("epoch", fontsize=8)
         acc.set_title("validation accuracy (bold: this setting)", fontsize=9)
-        acc.grid(alpha=0.3)
-        acc.tick_params(labelsize=7)
-        loss.set_xlabel("epoch", fontsize=8)
         loss.set_title("loss (cross-entropy)", fontsize=9)
-        loss.grid(alpha=0.3)
-        loss.tick_params(labelsize=7)
+        # the loss panel always shows this setting's two curves: its legend belongs to the frame
+        loss.legend(handles=[Line2D([], [], color="C0", label="training"),
+                             Line2D([], [], color="C0", ls="--", label="validation")],
+                    fontsize=7, loc="upper right")
         self._curves(r, acc, loss)
 
     def refresh(self, r, figure):
-        """Same axes, new curves: skips re-creating the axes and their ticks."""
+        """Same axes, new curves: the frame is not redrawn at all (see :meth:`encode`)."""
         acc, loss = figure.axes
-        for line in [*acc.lines, *loss.lines]:
-            line.remove()
+        for artist in [*acc.lines, *loss.lines, acc.get_legend()]:
+            artist.remove()
         self._curves(r, acc, loss)
         return True
 
     @staticmethod
-    def _curves(r, acc, loss):
-        for k, (label, h) in enumerate(r.others.items()):
-            acc.plot(h["epoch"], h["val_accuracy"], color=f"C{k + 1}", lw=1, alpha=0.7, label=label)
+    def _limits(r):
+        """Axis limits rounded to steps (0.1 in accuracy, 0.25 in loss): settings with similar
+        curves share one frame, and the axes do not twitch from one setting to the next."""
+        import math
+
         h = r.history
-        acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label)
-        acc.set_xlim(0.5, len(h["epoch"]) + 0.5)
-        acc.set_ylim(min(0.5, min(h["val_accuracy"]) - 0.02), 1.0)
-        acc.legend(fontsize=6.5, loc="lower right")
-        loss.plot(h["epoch"], h["loss"], color="C0", label="training")
-        loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation")
-        loss.set_xlim(0.5, len(h["epoch"]) + 0.5)
-        loss.set_ylim(0, 1.05 * max(max(h["loss"]), max(h["val_loss"])))
-        loss.legend(fontsize=7)
+        low = min(min(o["val_accuracy"]) for o in [h, *r.others.values()])
+        acc_low = min(0.5, math.floor((low - 0.02) * 10) / 10)
+        loss_high = math.ceil(1.05 * max(max(h["loss"]), max(h["val_loss"])) * 4) / 4
+        return len(h["epoch"]), max(acc_low, 0.0), max(loss_high, 0.25)
+
+    def _curves(self, r, acc, loss):
+        epochs, acc_low, loss_high = self._limits(r)
+        for ax, (low, high) in ((acc, (acc_low, 1.0)), (loss, (0.0, loss_high))):
+            ax.set_xlim(0.5, epochs + 0.5)
+            ax.set_ylim(low, high)
+        for k, (label, h) in enumerate(r.others.items()):
+            acc.plot(h["epoch"], h["val_accuracy"], color=f"C{k + 1}", lw=1, alpha=0.7, label=label, animated=True)
+        h = r.history
+        acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label,
+                 animated=True)
+        acc.legend(fontsize=6.5, loc="lower right").set_animated(True)
+        loss.plot(h["epoch"], h["loss"], color="C0", label="training", animated=True)
+        loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation", animated=True)
+
+    def encode(self):
+        """Blit: the frame for these axis limits is rendered once and kept (a few, by limits);
+        an update paints only the curves and legends onto it, then encodes the pixels."""
+        import io
+
+        from PIL import Image
+
+        canvas = self.figure.canvas
+        key = tuple(ax.get_ylim() + ax.get_xlim() for ax in self.figure.axes)
+        frame = self._frames.get(key)
+        if frame is None:
+            canvas.draw()                      # everything but the animated artists
+            frame = self._frames[key] = canvas.copy_from_bbox(self.figure.bbox)
+            if len(self._frames) > 16:
+                self._frames.pop(next(iter(self._frames)))
+        else:
+            canvas.restore_region(frame)
+        for ax in self.figure.axes:
+            for artist in [*ax.lines, ax.get_legend()]:
+                if artist.get_animated():
+                    ax.draw_artist(artist)
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buf, format="png", compress_level=1)
+        return buf.getvalue()
 
     def header(self, r):
         h = r.history
