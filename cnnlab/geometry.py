@@ -181,7 +181,8 @@ def conv_geometry(x, kernel, *, stride=1, padding=0, dilation=1, operation="corr
     --------
     The Unit 5 notes' moving average with stride 2 and padding 1:
 
-    >>> g = conv_geometry([1, 2, 3, 1, 2, 3, 1, 2, 3], [1/3, 1/3, 1/3], stride=2, padding=1)
+    >>> from cnnlab.examples import AUDIO_X, AVERAGE_H     # x = [1 2 3 1 2 3 1 2 3], h = ⅓[1 1 1]
+    >>> g = conv_geometry(AUDIO_X, AVERAGE_H, stride=2, padding=1)
     >>> (3 * g.output).round(12).tolist()
     [3.0, 6.0, 6.0, 6.0, 5.0]
     >>> g.footprint(4).ravel().tolist()
