@@ -26,7 +26,6 @@ from torch import nn
 
 from .._validate import (
     MAX_CHANNELS, _as_array, _check_alloc, _check_int, _check_mode, _check_real, _check_seed, _check_size,
-    _check_trials,
 )
 from ._common import _as_images, _as_tensor, _check_model, _device, _eval_mode, _input_errors
 from .training import fit
