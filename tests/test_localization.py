@@ -209,3 +209,63 @@ def test_fit_localisation_lowers_the_loss_and_evaluation_reads_it(digits):
         fit_localisation(net, data.images)
     with pytest.raises(ValueError, match="train: images and targets must have the same length"):
         fit_localisation(net, (data.images[:5], data.targets))
+
+
+def _old_fit_localisation(model, x, y, val, *, epochs, lr, batch_size, seed):
+    """The loop fit_localisation had before it called cnnlab.nn.fit (the oracle for parity)."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    losses, scores = [], []
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(x.shape[0], generator=gen)
+        total = 0.0
+        for s in range(0, x.shape[0], batch_size):
+            idx = order[s:s + batch_size]
+            opt.zero_grad(set_to_none=True)
+            loss = localisation_loss(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        losses.append(total / x.shape[0])
+        scores.append(evaluate_localisation(model, *val))
+    model.eval()
+    return losses, scores
+
+
+@pytest.mark.parametrize("seed, batch_size", [(0, 20), (3, 32)])
+def test_fit_localisation_is_fit_with_the_same_numbers_as_its_old_loop(digits, seed, batch_size):
+    """One training loop: fit_localisation = fit(loss=localisation_loss, metric=...) reproduces
+    the history and the weights of the loop it used to have, exactly."""
+    images, labels = digits
+    data = make_localisation_data(images, labels, classes=(3, 7), n=96, canvas=32, size_range=(12, 28), seed=2)
+    val = make_localisation_data(images, labels, classes=(3, 7), n=40, canvas=32, size_range=(12, 28), seed=5)
+    torch.manual_seed(0)
+    a = localisation_net(32, width=4)
+    b = localisation_net(32, width=4)
+    b.load_state_dict(a.state_dict())
+    h = fit_localisation(a, data, (val.images, val.targets), epochs=3, batch_size=batch_size, lr=3e-3, seed=seed)
+    losses, scores = _old_fit_localisation(b, data.images, data.targets, (val.images, val.targets), epochs=3,
+                                           lr=3e-3, batch_size=batch_size, seed=seed)
+    assert h.loss == losses and h.val == scores
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert len(h.time_s) == 3 and h.time_s == sorted(h.time_s) and not a.training
+
+
+def test_fit_localisation_without_val_and_its_errors(digits):
+    images, labels = digits
+    data = make_localisation_data(images, labels, classes=(3, 7), n=32, canvas=24, size_range=(10, 20), seed=1)
+    net = localisation_net(24, width=4)
+    h = fit_localisation(net, data, epochs=2, lr=np.float32(4e-3), batch_size=16)
+    assert len(h.loss) == len(h.time_s) == 2 and h.val == []
+    broken = localisation_net(24, width=4)
+    with torch.no_grad():
+        broken[-2].weight.fill_(float("inf"))                  # weights no longer finite: NaN losses
+    with pytest.raises(ValueError, match=r"training diverged \(the loss is NaN or infinite\): lr = 0.004 is too"):
+        fit_localisation(broken, data, data, epochs=3)
+    for lr, exc in ((float("inf"), ValueError), (0, ValueError), (-1e-3, ValueError), (True, TypeError),
+                    ("0.01", TypeError)):
+        with pytest.raises(exc, match="lr must be"):
+            fit_localisation(net, data, lr=lr)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        fit_localisation(lambda t: t, data)

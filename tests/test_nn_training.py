@@ -77,19 +77,28 @@ def test_fit_matches_a_hand_written_loop():
     b.load_state_dict(a.state_dict())
     c = model2()
     c.load_state_dict(a.state_dict())
-    fit(a, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11, channels_last=False)
+    h = fit(a, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11, channels_last=False)
     fit(c, (x, y), epochs=2, batch_size=7, lr=0.01, progress=False, seed=11, channels_last=True)
     opt = torch.optim.Adam(b.parameters(), lr=0.01)
     xt, yt = to_tensors(x, y)
     torch.manual_seed(11)
     gen = torch.Generator().manual_seed(11)
+    losses, accuracies = [], []
     for _ in range(2):
         order = torch.randperm(30, generator=gen)
+        total, correct = 0.0, 0
         for start in range(0, 30, 7):
             idx = order[start:start + 7]
             opt.zero_grad()
-            nn.functional.cross_entropy(b(xt[idx]), yt[idx]).backward()
+            scores = b(xt[idx])
+            loss = nn.functional.cross_entropy(scores, yt[idx])
+            loss.backward()
             opt.step()
+            total += float(loss.detach()) * len(idx)
+            correct += int((scores.argmax(1) == yt[idx]).sum())
+        losses.append(total / 30)
+        accuracies.append(correct / 30)
+    assert h.loss == losses and h.accuracy == accuracies     # the epoch means, summed in float64
     for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
         torch.testing.assert_close(pa, pb)
         torch.testing.assert_close(pc, pb, rtol=1e-4, atol=1e-4)   # channels-last: same maths, other rounding
@@ -143,7 +152,7 @@ def test_fit_errors():
     m = model2()
     with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
         fit(m, (x, y), epochs=0)
-    with pytest.raises(ValueError, match="lr must be a positive number"):
+    with pytest.raises(ValueError, match="lr must be positive, got -1"):
         fit(m, (x, y), lr=-1)
     with pytest.raises(ValueError, match="optimizer must be one of 'adam', 'sgd', 'rmsprop', got 'adagrad'"):
         fit(m, (x, y), optimizer="adagrad", progress=False)
@@ -162,6 +171,120 @@ def test_fit_errors():
 
 def test_default_device():
     assert default_device().type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_fit_lr_follows_the_validate_vocabulary():
+    """A numpy float is a number; inf, NaN, 0 and negatives are bad values (ValueError naming lr
+    and the value); a bool, a string or None is the wrong type (TypeError)."""
+    x, y = _tiny(10)
+    for lr in (np.float32(0.01), np.float64(0.01), 1, np.int64(1)):
+        h = fit(model2(), (x, y), epochs=1, batch_size=10, lr=lr, progress=False)
+        assert type(h.params["lr"]) is float and h.params["lr"] == float(lr)
+    for lr, shown in ((float("inf"), "inf"), (float("nan"), "nan"), (-float("inf"), "-inf"), (0, "0"),
+                      (-1, "-1"), (np.float32(-0.5), "-0.5"), (10**400, "1000")):
+        with pytest.raises(ValueError, match=f"^lr must be .*, got {shown}"):
+            fit(model2(), (x, y), lr=lr, progress=False)
+    for lr in (True, np.True_, "0.01", None, [0.01], 1j):
+        with pytest.raises(TypeError, match="^lr must be a finite real number, got "):
+            fit(model2(), (x, y), lr=lr, progress=False)
+
+
+@pytest.mark.parametrize("name, value, exc, message", [
+    ("epochs", 2.0, TypeError, "epochs must be an int, got 2.0"),
+    ("epochs", 10**5, ValueError, "epochs must be at most 10000"),
+    ("batch_size", 0, ValueError, "batch_size must be a positive int, got 0"),
+    ("batch_size", True, TypeError, "batch_size must be an int, got True"),
+    ("weight_decay", -1e-3, ValueError, "weight_decay must be non-negative, got -0.001"),
+    ("weight_decay", float("nan"), ValueError, "weight_decay must be a finite real number, got nan"),
+    ("weight_decay", "0", TypeError, "weight_decay must be a finite real number, got '0'"),
+    ("seed", -1, ValueError, "seed must be an int >= 0, got -1"),
+    ("seed", 1.5, TypeError, "seed must be an int, got 1.5"),
+    ("shuffle", "False", TypeError, "shuffle must be True or False, got 'False'"),
+    ("progress", 1, TypeError, "progress must be True or False, got 1"),
+    ("channels_last", "yes", TypeError, "channels_last must be True or False, got 'yes'"),
+    ("desc", 3, TypeError, "desc must be None or a str, got 3"),
+    ("optimizer", "adagrad", ValueError, "optimizer must be one of 'adam', 'sgd', 'rmsprop', got 'adagrad'"),
+    ("optimizer", None, TypeError, "optimizer must be one of 'adam', 'sgd', 'rmsprop' or a torch.optim.Optimizer"),
+    ("loss", "mse", ValueError, "loss must be one of 'cross_entropy', got 'mse'"),
+    ("loss", 3, TypeError, "loss must be one of 'cross_entropy' or a callable"),
+    ("metric", "top5", ValueError, "metric must be one of 'accuracy', got 'top5'"),
+    ("metric", None, TypeError, "metric must be one of 'accuracy' or a callable"),
+    ("on_epoch_end", "print", TypeError, "on_epoch_end must be callable, got 'print'"),
+    ("device", 3.5, TypeError, "device must be None, 'auto', 'cpu', 'cuda', 'cuda:N' or a torch.device, got 3.5"),
+    ("device", "gpu0", ValueError, "device must be None, 'auto', .* got 'gpu0'"),
+    ("device", "meta", ValueError, "device 'meta' holds no values"),
+])
+def test_fit_argument_errors(name, value, exc, message):
+    x, y = _tiny(10)
+    m = model2()
+    before = [p.detach().clone() for p in m.parameters()]
+    with pytest.raises(exc, match=message):
+        fit(m, (x, y), **{**dict(epochs=1, batch_size=10, progress=False), name: value})
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))   # checked before any step
+
+
+def test_fit_device_auto_is_the_default_device():
+    x, y = _tiny(10)
+    for device in (None, "auto", "cpu", torch.device("cpu")):
+        h = fit(model2(), (x, y), epochs=1, batch_size=10, progress=False, device=device)
+        assert h.params["device"] == (str(default_device()) if device in (None, "auto") else "cpu")
+
+
+# -- metric and on_epoch_end ----------------------------------------------------------------
+def test_fit_metric_is_any_per_example_function():
+    x, y = _tiny(30)
+    top2 = lambda scores, labels: (scores.topk(2, dim=1).indices == labels[:, None]).any(1)  # noqa: E731
+    set_seed(0)
+    a = model2()
+    b = model2()
+    b.load_state_dict(a.state_dict())
+    h1 = fit(a, (x, y), (x, y), epochs=2, batch_size=7, progress=False, channels_last=False)
+    h2 = fit(b, (x, y), (x, y), epochs=2, batch_size=7, progress=False, channels_last=False, metric=top2)
+    assert h1.loss == h2.loss and h1.val_loss == h2.val_loss             # the metric changes no step
+    assert all(t >= a for t, a in zip(h2.accuracy + h2.val_accuracy, h1.accuracy + h1.val_accuracy))
+    with torch.no_grad():
+        scores = b.eval()(torch.from_numpy(x))
+    assert h2.val_accuracy[-1] == top2(scores, torch.from_numpy(y)).double().mean().item()
+    assert evaluate(b, (x, y), metric=top2).accuracy == h2.val_accuracy[-1]
+    ones = fit(model2(), (x, y), (x, y), epochs=1, batch_size=7, progress=False,
+               metric=lambda s, t: torch.ones(len(t)))
+    assert ones.accuracy == ones.val_accuracy == [1.0]
+
+
+def test_fit_with_a_regression_loss_and_float_targets():
+    """Targets need not be class labels when loss and metric are given (as localisation does)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 1, 4, 4)).astype(np.float32)
+    t = x.reshape(24, -1).mean(1, keepdims=True) * np.array([[1.0, -1.0]])       # (24, 2) float64
+    set_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    mse = nn.MSELoss()
+    close = lambda s, target: ((s - target).abs() < 0.05).all(1)              # noqa: E731
+    h = fit(net, (x, t), (x, t), epochs=30, batch_size=8, lr=0.05, loss=mse, metric=close, progress=False)
+    assert h.loss[-1] < 0.1 * h.loss[0] and h.val_accuracy[-1] > h.val_accuracy[0]
+    with pytest.raises(ValueError, match=r"metric .accuracy. needs \(N, classes\) scores and one class label"):
+        fit(net, (x, t), epochs=1, loss=mse, progress=False)
+    with pytest.raises(ValueError, match=r"metric must return one value per example, shape \(8,\)"):
+        fit(net, (x, t), epochs=1, batch_size=8, loss=mse, metric=lambda s, target: s, progress=False)
+    with pytest.raises(TypeError, match="metric must return a tensor"):
+        fit(net, (x, t), epochs=1, loss=mse, metric=lambda s, target: 1.0, progress=False)
+    with pytest.raises(ValueError, match="train: images and targets must have the same length, got 24 and 3"):
+        fit(net, (x, t[:3]), epochs=1, loss=mse, metric=close, progress=False)
+
+
+def test_on_epoch_end_runs_after_validation_and_may_stop_training():
+    x, y = _tiny(20)
+    seen = []
+
+    def record(epoch, model, history):
+        seen.append((epoch, len(history.loss), len(history.val_loss), len(history.time_s), model.training))
+        if epoch == 2:
+            raise KeyboardInterrupt("enough")
+
+    m = model2()
+    with pytest.raises(KeyboardInterrupt):
+        fit(m, (x, y), (x, y), epochs=5, batch_size=10, progress=False, on_epoch_end=record)
+    assert seen == [(1, 1, 1, 0, True), (2, 2, 2, 1, True)] and not m.training
 
 
 def test_predict_and_proba_agree_with_the_model():

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .._validate import MAX_CHANNELS, _check_alloc, _check_bool, _check_int, _check_mode, _check_size, _is_int
-from .models import _sequential, count_parameters  # noqa: F401  (count_parameters: doctests)
+from ._common import _sequential
 
 __all__ = ["VGG_CONFIGS", "InceptionModule", "ResidualBlock", "alexnet", "inception_module", "residual_block",
            "vgg", "vgg16", "vgg19"]
@@ -47,6 +47,7 @@ def vgg(config, *, num_classes: int = 1000, in_channels: int = 3, input_size: in
 
     Examples
     --------
+    >>> from cnnlab.nn import count_parameters
     >>> with torch.device("meta"):
     ...     net = vgg("vgg19")
     >>> net.fc1.in_features, count_parameters(net)
@@ -91,6 +92,7 @@ def vgg16(num_classes: int = 1000) -> nn.Sequential:
 
     Examples
     --------
+    >>> from cnnlab.nn import count_parameters
     >>> with torch.device("meta"):
     ...     print(count_parameters(vgg16()))
     138357544
@@ -136,6 +138,7 @@ def alexnet(num_classes: int = 1000, *, groups: int = 1) -> nn.Sequential:
 
     Examples
     --------
+    >>> from cnnlab.nn import count_parameters
     >>> with torch.device("meta"):
     ...     print(count_parameters(alexnet()), count_parameters(alexnet(groups=2)))
     62378344 60965224
@@ -207,6 +210,7 @@ def inception_module(in_channels=192, c1=64, c3_reduce=96, c3=128, c5_reduce=16,
 
     Examples
     --------
+    >>> from cnnlab.nn import count_parameters
     >>> m = inception_module()
     >>> count_parameters(m), m(torch.zeros(1, 192, 28, 28)).shape[1]
     (163696, 256)
@@ -257,6 +261,7 @@ def residual_block(in_channels=64, out_channels=None, stride=1, *, input_size=56
 
     Examples
     --------
+    >>> from cnnlab.nn import count_parameters
     >>> count_parameters(residual_block())
     73984
     >>> residual_block(64, 128, stride=2)(torch.zeros(1, 64, 56, 56)).shape

@@ -16,12 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import _as_array, _check_int, _check_mode
-from .explain import _input_errors
-from .explain import (
-    _as_images, _check_classes, _check_clip, _check_model, _check_real, _eval_mode,
-    _resolve_layer, _targets, record_activations,
+from .._validate import _as_array, _check_int, _check_mode, _check_real
+from ._common import (
+    _as_images, _check_classes, _check_clip, _check_model, _eval_mode, _input_errors, _resolve_layer, _targets,
 )
+from .explain import record_activations
 
 __all__ = ["saliency", "grad_cam", "fgsm", "fgsm_accuracy", "fgsm_min_epsilon"]
 

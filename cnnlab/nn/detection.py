@@ -16,9 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .._validate import _as_array, _check_alloc, _check_int
-from .explain import _input_errors
-from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
+from .._validate import _as_array, _check_alloc, _check_int, _check_real
+from ._common import _as_images, _as_tensor, _check_model, _eval_mode, _input_errors
 from .localization import LocalisationData, box_iou, decode_localisation
 
 __all__ = ["non_max_suppression", "Detections", "sliding_window_detect", "tile_canvases", "match_detections"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -26,10 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validate import (
-    MAX_CHANNELS, _as_array, _check_alloc, _check_int, _check_mode, _check_seed, _check_size, _check_trials,
+    MAX_CHANNELS, _as_array, _check_alloc, _check_int, _check_mode, _check_real, _check_seed, _check_size,
 )
-from .explain import _input_errors
-from .explain import _as_images, _as_tensor, _check_model, _check_real, _eval_mode
+from ._common import _as_images, _as_tensor, _check_model, _device, _eval_mode, _input_errors
+from .training import fit
 
 __all__ = [
     "LocalisationData", "make_localisation_data", "localisation_loss", "LocalisationHead",
@@ -442,24 +441,36 @@ def _pair(data, name, model=None):
     raise TypeError(f"{name} must be LocalisationData or an (images, targets) pair, got {type(data).__name__}")
 
 
+def _presence_correct(y_hat, y):
+    """Per canvas: is the object / no-object call right (p̂_c > 0.5 exactly when p_c = 1)?"""
+    return (y_hat[:, 0] > 0.5) == (y[:, 0] == 1)
+
+
 @_input_errors("train (or val)")
 def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64, seed=0) -> LocalisationHistory:
     """Train a localisation model with Adam on :func:`localisation_loss`.
 
-    :func:`cnnlab.nn.fit` scores class labels (accuracy = argmax == label); the seven-number
-    targets here need their own loop, which is otherwise the same: shuffled mini-batches,
-    one Adam step per batch, evaluation after every epoch, eval mode at the end.
+    This is :func:`cnnlab.nn.fit` with the localisation loss, a per-canvas metric (is the
+    object / no-object call right) in place of class accuracy, and
+    :func:`evaluate_localisation` on ``val`` after every epoch: shuffled mini-batches,
+    one Adam step per batch, eval mode at the end. The model stays on its device.
 
     Parameters
     ----------
     model : torch.nn.Module
         Outputs (N, 7), e.g. :func:`localisation_net`.
     train, val : LocalisationData or (images, targets)
-    epochs, lr, batch_size, seed : training settings (``seed`` fixes the batch order).
+    epochs, lr, batch_size, seed : training settings (``seed`` fixes the batch order and,
+        as in :func:`cnnlab.nn.fit`, seeds torch's generator).
 
     Returns
     -------
     LocalisationHistory
+
+    Raises
+    ------
+    ValueError
+        When training diverges (a NaN or infinite epoch loss): ``lr`` is too large.
 
     Examples
     --------
@@ -473,36 +484,20 @@ def fit_localisation(model, train, val=None, *, epochs=6, lr=4e-3, batch_size=64
     """
     _check_model(model)
     x, y = _pair(train, "train", model)
-    epochs = _check_trials(epochs, "epochs")
-    lr = _check_real(lr, "lr", positive=True)
-    batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    seed = _check_seed(seed)
     val = None if val is None else _pair(val, "val", model)
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    x, y = x.to(device), y.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = torch.Generator().manual_seed(seed)
     history = LocalisationHistory([], [], [])
-    start = time.perf_counter()
-    try:
-        for _ in range(epochs):
-            model.train()
-            order = torch.randperm(x.shape[0], generator=gen).to(device)
-            total = 0.0
-            for s in range(0, x.shape[0], batch_size):
-                idx = order[s:s + batch_size]
-                opt.zero_grad(set_to_none=True)
-                loss = localisation_loss(model(x[idx]), y[idx])
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-            if not math.isfinite(total):
-                raise ValueError(f"training diverged (the loss is NaN or infinite): lr = {lr} is too large, "
-                                 "or the model's weights are no longer finite")
-            history.loss.append(total / x.shape[0])
-            if val is not None:
-                history.val.append(evaluate_localisation(model, *val))
-            history.time_s.append(time.perf_counter() - start)
-    finally:
-        model.eval()
+
+    def after_epoch(epoch, model, h):
+        if not math.isfinite(h.loss[-1]):
+            raise ValueError(f"training diverged (the loss is NaN or infinite): lr = {h.params['lr']} is too "
+                             "large, or the model's weights are no longer finite")
+        history.loss.append(h.loss[-1])
+        if val is not None:
+            history.val.append(evaluate_localisation(model, *val))
+
+    # channels_last=False: the same numbers as the loop this function had before it used fit
+    h = fit(model, (x, y), epochs=epochs, lr=lr, batch_size=batch_size, optimizer="adam",
+            loss=localisation_loss, metric=_presence_correct, device=_device(model=model), seed=seed,
+            shuffle=True, progress=False, channels_last=False, on_epoch_end=after_epoch)
+    history.time_s.extend(h.time_s)
     return history

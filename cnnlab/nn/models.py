@@ -35,6 +35,11 @@ import torch  # noqa: F401  (the doctests use it)
 from torch import nn
 
 from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_mode, _check_size
+from ._common import _check_model, _count_parameters, _sequential
+# the big architectures of the Unit 5 notes §5.6 live in .architectures (re-exported here)
+from .architectures import (
+    VGG_CONFIGS, InceptionModule, ResidualBlock, alexnet, inception_module, residual_block, vgg, vgg16, vgg19,
+)
 
 __all__ = [
     "LENET5_NOTES_PARAMS",
@@ -57,15 +62,6 @@ __all__ = [
 ]
 
 
-def _sequential(input_size, *layers, names=None) -> nn.Sequential:
-    if names is None:
-        model = nn.Sequential(*layers)
-    else:
-        model = nn.Sequential(OrderedDict(zip(names, layers)))
-    model.input_size = tuple(input_size)
-    return model
-
-
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (each shared tensor counted once).
 
@@ -84,9 +80,8 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     >>> count_parameters(model2())
     5386
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    _check_model(model)
+    return _count_parameters(model, _check_bool(trainable_only, "trainable_only"))
 
 
 # ----------------------------------------------------------------------------- the Unit 5 notes
@@ -349,8 +344,3 @@ def lenet5(in_channels: int = 3, conv1: int = 8, conv2: int = 16, num_classes: i
     ]
     return _sequential((in_channels, 32, 32), *layers, names=names)
 
-
-# the big architectures of the Unit 5 notes §5.6 live in .architectures (re-exported here)
-from .architectures import (  # noqa: E402
-    VGG_CONFIGS, InceptionModule, ResidualBlock, alexnet, inception_module, residual_block, vgg, vgg16, vgg19,
-)

@@ -12,14 +12,22 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .._validate import _check_int
-from .explain import _input_errors
-from .explain import (
-    _POINTWISE, _as_images, _check_model, _check_real, _device, _eval_mode, _forward_until, _leaf_layers,
+from .._validate import _check_int, _check_real
+from ._common import (
+    _as_images, _check_model, _device, _dtype, _eval_mode, _forward_until, _input_errors, _leaf_layers,
     _resolve_layer,
 )
 
 __all__ = ["LayerReceptiveField", "layer_receptive_field", "Patches", "top_activating_patches"]
+
+# Leaf modules that act on each position separately (or only mix channels): they leave
+# receptive fields unchanged.
+_POINTWISE = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU,
+    nn.Mish, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus,
+    nn.Softsign, nn.Tanhshrink, nn.Identity, nn.BatchNorm2d, nn.Dropout, nn.Dropout2d,
+    nn.AlphaDropout, nn.Softmax2d,
+)
 
 
 @dataclass(frozen=True)
@@ -120,9 +128,7 @@ def layer_receptive_field(model, layer, input_shape) -> LayerReceptiveField:
                for n, m in _leaf_layers(model)]
     try:
         with _eval_mode(model), torch.no_grad():
-            param = next(model.parameters(), None)
-            dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-            model(torch.zeros((1, *input_shape), device=_device(model), dtype=dtype))
+            model(torch.zeros((1, *input_shape), device=_device(model=model), dtype=_dtype(model)))
     finally:
         for h in handles:
             h.remove()

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .._validate import _check_mode
-from .explain import _input_errors
+from ._common import _check_model, _count_parameters, _dtype, _input_errors
 from .models import LENET5_NOTES_PARAMS, lenet5
 
 __all__ = ["Row", "Summary", "Table", "lenet5_table", "summary"]
@@ -213,8 +213,7 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
     Non-trainable params: 0
     ___________________________________________________________
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_model(model)
     style = _check_mode(style, ("torch", "keras"), "style")
     if input_size is None:
         input_size = getattr(model, "input_size", None)
@@ -226,7 +225,7 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
             or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_size)):
         raise ValueError(f"input_size must be a non-empty tuple of positive ints (no batch axis), got {input_size!r}")
     if dtype is None:
-        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+        dtype = _dtype(model)
     keras = style == "keras"
 
     calls = []
@@ -286,8 +285,8 @@ def summary(model: nn.Module, input_size=None, *, style: str = "torch", activati
         shape = _keras_shape(shape) if keras else (None, *shape[1:])
         rows.append(Row(name, shown_type, shape, params, trainable))
 
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = _count_parameters(model)
+    trainable = _count_parameters(model, trainable_only=True)
     total += sum(extra_stats(m) for m in model.modules())
     out_shape = tuple(output.shape) if isinstance(output, torch.Tensor) else ()
     out_shape = _keras_shape(out_shape) if keras else (None, *out_shape[1:])

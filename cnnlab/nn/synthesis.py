@@ -13,11 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import MAX_CHANNELS, _check_alloc, _check_int, _check_seed, _check_trials
-from .explain import _input_errors
-from .explain import (
-    _as_images, _check_classes, _check_clip, _check_model, _check_real, _device, _eval_mode,
-    _forward_until, _resolve_layer, _targets,
+from .._validate import MAX_CHANNELS, _check_alloc, _check_int, _check_real, _check_seed, _check_trials
+from ._common import (
+    _as_images, _check_classes, _check_clip, _check_model, _device, _eval_mode, _forward_until, _input_errors,
+    _resolve_layer, _targets,
 )
 
 __all__ = ["Synthesis", "gaussian_blur", "maximise_activation", "deepdream"]
@@ -161,7 +160,7 @@ def maximise_activation(model, target=None, *, layer=None, channel=None, shape=(
         x = _as_images(init, "init", model=model).detach().clone()
         if x.shape[0] != n:
             raise ValueError(f"init must hold one image per target ({n}), got {x.shape[0]}")
-    x = x.to(_device(model)).requires_grad_(True)
+    x = x.to(_device(model=model)).requires_grad_(True)
     opt = torch.optim.Adam([x], lr=lr)
     history = []
     with _eval_mode(model), torch.enable_grad():

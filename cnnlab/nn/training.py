@@ -6,6 +6,10 @@ validation loss / accuracy per epoch, seeding, and the device chosen for you (CU
 when present). Arrays that fit in memory (MNIST does) are moved to the device once and
 batched by indexing, which is what makes ``fit`` as fast as a bare loop
 (``bench/training.py`` measures it).
+
+It is the package's only training loop: ``loss`` and ``metric`` make it serve
+classification (cross-entropy, accuracy = argmax == label) and, in
+:func:`cnnlab.nn.fit_localisation`, the Unit 5 notes' localisation targets.
 """
 from __future__ import annotations
 
@@ -20,9 +24,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .._validate import (
-    _as_array, _check_alloc, _check_bool, _check_int, _check_mode, _check_real, _check_seed, _check_trials,
+    _as_array, _check_alloc, _check_bool, _check_callable, _check_int, _check_mode, _check_real, _check_seed,
+    _check_size, _check_trials,
 )
-from .explain import _input_errors
+from ._common import _check_model, _device, _dtype, _input_errors
 
 __all__ = [
     "Evaluation",
@@ -63,21 +68,7 @@ def default_device() -> torch.device:
     >>> default_device().type in ("cpu", "cuda")
     True
     """
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _device(device) -> torch.device:
-    if device is None:
-        return default_device()
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N' or a torch.device, got {device!r}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available here; use 'cpu' or None")
-    if dev.type == "meta":
-        raise ValueError("device 'meta' holds no values; train on 'cpu' or 'cuda'")
-    return dev
+    return _device("auto")
 
 
 def to_tensors(images, labels=None):
@@ -122,10 +113,33 @@ def to_tensors(images, labels=None):
     return x, y.to(torch.int64)
 
 
-class _Batches:
-    """Mini-batches from in-memory tensors (indexing, no DataLoader) or from a DataLoader."""
+def _as_targets(targets, n):
+    """Targets of any shape with one row per image (a custom loss's business): integers as
+    int64, floating values as float32 (NaN allowed: "don't care" entries)."""
+    if isinstance(targets, torch.Tensor):
+        y = targets.detach()
+        if y.dtype == torch.bool or y.is_complex():
+            raise TypeError(f"targets must hold real numbers, got dtype {y.dtype}")
+    else:
+        y = torch.from_numpy(np.ascontiguousarray(_as_array(targets, "targets", allow_empty=True, finite=False)))
+        if y.is_complex():
+            raise TypeError(f"targets must hold real numbers, got dtype {y.dtype}")
+    y = y.to(torch.float32) if y.is_floating_point() else y.to(torch.int64)
+    if y.ndim == 0 or len(y) != n:
+        raise ValueError(f"images and targets must have the same length, got {n} and "
+                         f"{'a scalar' if y.ndim == 0 else len(y)}")
+    return y
 
-    def __init__(self, data, batch_size, device, shuffle, generator, name):
+
+class _Batches:
+    """Mini-batches from in-memory tensors (indexing, no DataLoader) or from a DataLoader.
+
+    With ``labels`` (the built-in cross-entropy) a pair holds class labels (N,); without,
+    the targets may have any shape with one row per image. In-memory images are cast to
+    ``dtype`` (the model's floating dtype).
+    """
+
+    def __init__(self, data, batch_size, device, shuffle, generator, name, labels=True, dtype=torch.float32):
         self.loader = None
         if isinstance(data, torch.utils.data.DataLoader):
             self.loader = data
@@ -134,10 +148,12 @@ class _Batches:
                                                       generator=generator)
         elif isinstance(data, (tuple, list)) and len(data) == 2:
             try:
-                x, y = to_tensors(*data)
+                x, y = to_tensors(*data) if labels else (to_tensors(data[0]), None)
+                if y is None:
+                    y = _as_targets(data[1], len(x))
             except (TypeError, ValueError) as exc:  # name the argument: train, val or data
                 raise type(exc)(f"{name}: {exc}") from exc
-            self.x, self.y = x.to(device), y.to(device)
+            self.x, self.y = x.to(device=device, dtype=dtype), y.to(device)
         else:
             raise TypeError(f"{name} must be an (images, labels) pair, a torch Dataset or a DataLoader, "
                             f"got {type(data).__name__}")
@@ -173,7 +189,8 @@ class History:
     epoch : list of int
         1, 2, ...
     loss, accuracy : list of float
-        Mean training loss and accuracy over the epoch's batches (as Keras reports them).
+        Mean training loss and metric (accuracy unless ``fit`` was given another
+        ``metric``) over the epoch's examples (as Keras reports them).
     val_loss, val_accuracy : list of float
         On the validation set after the epoch (empty without validation data).
     time_s : list of float
@@ -205,17 +222,57 @@ class History:
 
 
 class Evaluation(NamedTuple):
-    """Mean loss and accuracy of a model on a data set."""
+    """Mean loss and accuracy (or other metric) of a model on a data set."""
 
     loss: float
     accuracy: float
 
 
+def _choice(value, name, choices, what):
+    """A callable as it is; a string from ``choices``; a TypeError for anything else."""
+    if callable(value):
+        return value
+    if not isinstance(value, str):
+        names = ", ".join(repr(c) for c in choices)
+        raise TypeError(f"{name} must be one of {names} or {what}, got {value!r}")
+    return _check_mode(value, choices, name)
+
+
 def _loss_fn(loss):
-    if callable(loss):
+    if callable(_choice(loss, "loss", ("cross_entropy",), "a callable (scores, targets) -> scalar tensor")):
         return loss
-    _check_mode(loss, ("cross_entropy",), "loss")
     return nn.CrossEntropyLoss()
+
+
+def _accuracy(scores, labels):
+    """The default metric: ``argmax(scores) == label`` for each example, bool (N,)."""
+    if scores.ndim != 2 or labels.ndim != 1 or labels.is_floating_point():
+        raise ValueError(f"metric 'accuracy' needs (N, classes) scores and one class label per example, got "
+                         f"scores of shape {tuple(scores.shape)} and targets of shape {tuple(labels.shape)}; "
+                         "pass metric=a callable (scores, targets) -> (N,) values")
+    return scores.argmax(1) == labels
+
+
+def _metric_fn(metric):
+    fn = _choice(metric, "metric", ("accuracy",), "a callable (scores, targets) -> (N,) values")
+    return _accuracy if isinstance(fn, str) else fn
+
+
+def _metric_sum(metric_fn, scores, targets, dtype=torch.float64):
+    """Sum over the batch of ``metric_fn``'s per-example values, as a 0-d tensor of ``dtype``."""
+    values = metric_fn(scores, targets)
+    if not isinstance(values, torch.Tensor):
+        raise TypeError(f"metric must return a tensor of per-example values, got {type(values).__name__}")
+    if tuple(values.shape) != (len(targets),):
+        raise ValueError(f"metric must return one value per example, shape ({len(targets)},), "
+                         f"got shape {tuple(values.shape)}")
+    return values.detach().sum(dtype=dtype)
+
+
+def _sum_dtype(device) -> torch.dtype:
+    """Sums of losses and metrics are kept in float64 (exact counts, no drift), except on
+    Apple's MPS, which has no float64."""
+    return torch.float32 if device.type == "mps" else torch.float64
 
 
 def _optimizer(optimizer, model, lr, weight_decay):
@@ -223,7 +280,8 @@ def _optimizer(optimizer, model, lr, weight_decay):
         return optimizer
     if callable(optimizer):
         return optimizer(model.parameters())
-    kind = _check_mode(optimizer, ("adam", "sgd", "rmsprop"), "optimizer")
+    kind = _choice(optimizer, "optimizer", ("adam", "sgd", "rmsprop"),
+                   "a torch.optim.Optimizer or a callable params -> optimizer")
     if kind == "adam":
         return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     if kind == "sgd":
@@ -231,37 +289,42 @@ def _optimizer(optimizer, model, lr, weight_decay):
     return torch.optim.RMSprop(model.parameters(), lr=lr, weight_decay=weight_decay)
 
 
-def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
 @_input_errors("train (or val)")
 def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimizer="adam",
-        loss="cross_entropy", weight_decay=0.0, device=None, seed=0, shuffle=True, progress=True,
-        desc=None, channels_last=None) -> History:
+        loss="cross_entropy", metric="accuracy", weight_decay=0.0, device=None, seed=0, shuffle=True,
+        progress=True, desc=None, channels_last=None, on_epoch_end=None) -> History:
     """Train ``model`` on ``train``, evaluating on ``val`` after every epoch.
 
     Parameters
     ----------
     model : torch.nn.Module
-        Outputs class scores (logits), shape (N, classes). Moved to ``device`` and left
-        there, in eval mode, when training ends.
-    train, val : (images, labels), torch Dataset or DataLoader
-        Arrays or tensors as accepted by :func:`to_tensors` (uint8 MNIST is scaled to
-        [0, 1]); in-memory data is moved to the device once.
+        Outputs class scores (logits), shape (N, classes), for the default loss and
+        metric. Moved to ``device`` and left there, in eval mode, when training ends.
+    train, val : (images, targets), torch Dataset or DataLoader
+        Images as accepted by :func:`to_tensors` (uint8 MNIST is scaled to [0, 1]);
+        targets are class labels (N,) for the default loss, or anything with one row
+        per image that ``loss`` and ``metric`` understand (float targets become
+        float32). In-memory data is moved to the device once.
     epochs : int
     lr : float
-        Learning rate (Unit 5 notes: Adam with 0.005).
+        Learning rate, a finite positive number (Unit 5 notes: Adam with 0.005).
     batch_size : int
         The Unit 5 notes use 1,000.
     optimizer : {"adam", "sgd", "rmsprop"}, torch.optim.Optimizer, or callable
         A name (SGD uses momentum 0.9), a ready optimizer over ``model``'s parameters,
         or a function ``params -> optimizer``.
-    loss : "cross_entropy" or callable ``(scores, labels) -> scalar tensor``
+    loss : "cross_entropy" or callable ``(scores, targets) -> scalar tensor``
+        The mean loss of a batch.
+    metric : "accuracy" or callable ``(scores, targets) -> tensor (N,)``
+        One value per example (a bool counts as 0 or 1); ``History.accuracy`` and
+        ``val_accuracy`` hold its mean over the epoch's examples. ``"accuracy"`` is
+        ``argmax(scores) == label``; :func:`cnnlab.nn.fit_localisation` passes whether
+        the object / no-object call is right.
     weight_decay : float
-    device : str or torch.device, optional
-        Defaults to :func:`default_device` (CUDA when present).
+        Non-negative.
+    device : None, "auto", "cpu", "cuda", "cuda:N" or torch.device
+        ``None`` and ``"auto"`` mean :func:`default_device` (CUDA when present, else
+        the CPU: a GPU is never required).
     seed : int
         Seeds the shuffling order and torch's generator (dropout); build the model after
         :func:`set_seed` to make its initial weights reproducible as well.
@@ -275,11 +338,20 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
         Store convolution weights (and so activations) channels-last (NHWC) in memory.
         Same numbers up to rounding; 2-3x faster convolutions on CPU, where it is the
         default (``None``: on for CPU, off elsewhere).
+    on_epoch_end : callable ``(epoch, model, history) -> None``, optional
+        Called after every epoch, once validation is done and before the epoch's time is
+        recorded: it may read ``history``, score the model in its own way, or raise to
+        stop training.
 
     Returns
     -------
     History
         One entry per epoch: loss, accuracy, val_loss, val_accuracy, time_s.
+
+    Notes
+    -----
+    One epoch, for batches B of the shuffled training set and N examples in all:
+    loss = Σ_B |B|·loss(B) / N and accuracy = Σ_examples metric / N (sums in float64).
 
     Examples
     --------
@@ -289,70 +361,83 @@ def fit(model, train, val=None, *, epochs=10, lr=0.005, batch_size=1000, optimiz
     >>> h = fit(model2(), (x, y), (x, y), epochs=3, batch_size=16, progress=False)
     >>> len(h), h.loss[-1] < h.loss[0]
     (3, True)
+
+    Any per-example metric, here the true class among the two highest scores:
+
+    >>> top2 = lambda scores, y: (scores.topk(2, dim=1).indices == y[:, None]).any(1)
+    >>> h = fit(model2(), (x, y), epochs=1, batch_size=16, metric=top2, progress=False)
+    >>> 0 <= h.accuracy[0] <= 1
+    True
     """
     _check_model(model)
     epochs = _check_trials(epochs, "epochs")
-    batch_size = _check_int(batch_size, "batch_size", minimum=1)
+    lr = _check_real(lr, "lr", positive=True)
+    batch_size = _check_size(batch_size, "batch_size")
+    loss_fn = _loss_fn(loss)
+    metric_fn = _metric_fn(metric)
+    weight_decay = _check_real(weight_decay, "weight_decay", nonnegative=True, maximum=1e30)
+    dev = _device(device)
     seed = _check_seed(seed)
-    if _check_real(lr, "lr") <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    weight_decay = _check_real(weight_decay, "weight_decay", maximum=1e30)
-    if weight_decay < 0:
-        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
     shuffle = _check_bool(shuffle, "shuffle")
     progress = _check_bool(progress, "progress")
     if desc is not None and not isinstance(desc, str):
         raise TypeError(f"desc must be None or a str, got {desc!r}")
     if channels_last is not None:
         channels_last = _check_bool(channels_last, "channels_last")
-    check_labels = not callable(loss)
-    dev = _device(device)
+    if on_epoch_end is not None:
+        _check_callable(on_epoch_end, "on_epoch_end")
+    labels = not callable(loss)  # the built-in cross-entropy: targets are class labels, checked
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    train_batches = _Batches(train, batch_size, dev, shuffle, generator, "train")
-    val_batches = None if val is None else _Batches(val, batch_size, dev, False, None, "val")
+    dtype = _dtype(model)
+    train_batches = _Batches(train, batch_size, dev, shuffle, generator, "train", labels, dtype)
+    val_batches = None if val is None else _Batches(val, batch_size, dev, False, None, "val", labels, dtype)
     model.to(dev)
     if channels_last is None:
         channels_last = dev.type == "cpu"
     if channels_last:
         model.to(memory_format=torch.channels_last)
     opt = _optimizer(optimizer, model, lr, weight_decay)
-    loss_fn = _loss_fn(loss)
     history = History(params=dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay,
                                   optimizer=optimizer if isinstance(optimizer, str) else type(opt).__name__,
                                   device=str(dev), seed=seed, n_train=_count(train_batches),
                                   n_val=None if val_batches is None else _count(val_batches)))
     bar = tqdm(total=epochs * len(train_batches), desc=desc or type(model).__name__, unit="batch",
                disable=not progress, leave=True)
+    acc = _sum_dtype(dev)
     start = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
             model.train()
-            total_loss = torch.zeros((), device=dev)
-            correct = torch.zeros((), dtype=torch.int64, device=dev)
+            total_loss = torch.zeros((), dtype=acc, device=dev)
+            total_metric = torch.zeros((), dtype=acc, device=dev)
             seen = 0
             for xb, yb in train_batches:
                 opt.zero_grad(set_to_none=True)
                 scores = model(xb)
-                if check_labels and epoch == 1:
+                if labels and epoch == 1:
                     _check_labels(scores, yb, "train")
                 batch_loss = loss_fn(scores, yb)
                 batch_loss.backward()
                 opt.step()
                 with torch.no_grad():
-                    total_loss += batch_loss.detach() * len(yb)
-                    correct += (scores.argmax(1) == yb).sum()
+                    total_loss += batch_loss.detach().to(acc) * len(yb)
+                    total_metric += _metric_sum(metric_fn, scores, yb, acc)
                 seen += len(yb)
                 bar.update(1)
+            if seen == 0:
+                raise ValueError("train must contain at least one example")
             history.epoch.append(epoch)
             history.loss.append(total_loss.item() / seen)
-            history.accuracy.append(correct.item() / seen)
+            history.accuracy.append(total_metric.item() / seen)
             postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.4f}"}
             if val_batches is not None:
-                ev = _evaluate(model, val_batches, loss_fn, check_labels, "val")
+                ev = _evaluate(model, val_batches, loss_fn, metric_fn, labels, "val")
                 history.val_loss.append(ev.loss)
                 history.val_accuracy.append(ev.accuracy)
                 postfix.update(val_loss=f"{ev.loss:.4f}", val_acc=f"{ev.accuracy:.4f}")
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, model, history)
             history.time_s.append(time.perf_counter() - start)
             bar.set_postfix(postfix, refresh=False)
             bar.set_description(f"{desc or type(model).__name__} epoch {epoch}/{epochs}", refresh=True)
@@ -380,10 +465,10 @@ def _check_labels(scores, labels, name):
                          f"{scores.shape[1]} outputs), got labels from {int(labels.min())} to {int(labels.max())}")
 
 
-def _evaluate(model, batches, loss_fn, check_labels=False, name="data") -> Evaluation:
+def _evaluate(model, batches, loss_fn, metric_fn=_accuracy, check_labels=False, name="data") -> Evaluation:
     was_training = model.training
     model.eval()
-    total, correct, seen = 0.0, 0, 0
+    total, correct, seen = 0.0, 0.0, 0
     try:
         with torch.inference_mode():
             for xb, yb in batches:
@@ -391,37 +476,36 @@ def _evaluate(model, batches, loss_fn, check_labels=False, name="data") -> Evalu
                 if check_labels:
                     _check_labels(scores, yb, name)
                 total += loss_fn(scores, yb).item() * len(yb)
-                correct += int((scores.argmax(1) == yb).sum())
+                correct += _metric_sum(metric_fn, scores, yb, _sum_dtype(scores.device)).item()
                 seen += len(yb)
     finally:
         model.train(was_training)
     if seen == 0:
-        raise ValueError("data must contain at least one example")
+        raise ValueError(f"{name} must contain at least one example")
     return Evaluation(total / seen, correct / seen)
 
 
-def _model_device(model) -> torch.device:
-    return next((p.device for p in model.parameters()), torch.device("cpu"))
-
-
 @_input_errors("data")
-def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy") -> Evaluation:
-    """Mean loss and accuracy of ``model`` on ``data`` (eval mode, no gradients).
+def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy", metric="accuracy") -> Evaluation:
+    """Mean loss and accuracy (or another per-example metric) of ``model`` on ``data``
+    (eval mode, no gradients).
 
     Parameters
     ----------
     model : torch.nn.Module
-    data : (images, labels), torch Dataset or DataLoader
+    data : (images, targets), torch Dataset or DataLoader
     batch_size : int
-    device : optional
-        Defaults to the device of the model's parameters.
-    loss : "cross_entropy" or callable
+    device : None, "auto", "cpu", "cuda", "cuda:N" or torch.device
+        ``None``: where the model's parameters are.
+    loss : "cross_entropy" or callable ``(scores, targets) -> scalar tensor``
+    metric : "accuracy" or callable ``(scores, targets) -> tensor (N,)``
+        As for :func:`fit`.
 
     Returns
     -------
     Evaluation
-        ``(loss, accuracy)``, accuracy in [0, 1]: the mean over all examples of the loss
-        and of ``argmax(scores) == label``.
+        ``(loss, accuracy)``: the mean over all examples of the loss and of the metric,
+        by default ``argmax(scores) == label`` (in [0, 1]).
 
     Examples
     --------
@@ -431,10 +515,13 @@ def evaluate(model, data, *, batch_size=1000, device=None, loss="cross_entropy")
     (True, True)
     """
     _check_model(model)
-    batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    dev = _model_device(model) if device is None else _device(device)
+    batch_size = _check_size(batch_size, "batch_size")
+    loss_fn, metric_fn = _loss_fn(loss), _metric_fn(metric)
+    dev = _device(device, model=model)
+    labels = not callable(loss)
     model.to(dev)
-    return _evaluate(model, _Batches(data, batch_size, dev, False, None, "data"), _loss_fn(loss), not callable(loss))
+    batches = _Batches(data, batch_size, dev, False, None, "data", labels, _dtype(model))
+    return _evaluate(model, batches, loss_fn, metric_fn, labels)
 
 
 @_input_errors("images")
@@ -449,8 +536,8 @@ def predict_proba(model, images, *, batch_size=1000, device=None) -> np.ndarray:
     ((3, 10), True)
     """
     _check_model(model)
-    batch_size = _check_int(batch_size, "batch_size", minimum=1)
-    dev = _model_device(model) if device is None else _device(device)
+    batch_size = _check_size(batch_size, "batch_size")
+    dev = _device(device, model=model)
     model.to(dev)
     x = to_tensors(images)
     if len(x) == 0:

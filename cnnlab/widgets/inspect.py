@@ -22,7 +22,7 @@ def _prepare(model, images, labels):
     """(model, float images (N, C, H, W), labels array or None, number of classes)."""
     import torch
 
-    from ..nn.explain import _as_images, _check_model, _dtype
+    from ..nn._common import _as_images, _check_model, _dtype
     from ..nn.training import to_tensors
 
     _check_model(model)
@@ -34,7 +34,7 @@ def _prepare(model, images, labels):
         if labels.shape[0] != x.shape[0]:
             raise ValueError(f"labels must have one entry per image ({x.shape[0]}), got {labels.shape[0]}")
     with torch.no_grad():
-        from ..nn.explain import _eval_mode
+        from ..nn._common import _eval_mode
         with _eval_mode(model):
             try:
                 out = model(x[:1])
@@ -71,7 +71,7 @@ class _OneThread:
 def _probabilities(model, x):
     import torch
 
-    from ..nn.explain import _eval_mode
+    from ..nn._common import _eval_mode
 
     with torch.no_grad(), _eval_mode(model):
         return torch.softmax(model(x), dim=1)[0].cpu().numpy()
