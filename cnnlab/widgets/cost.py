@@ -125,7 +125,7 @@ class SeparableCostExplorer(Explorer):
     """
 
     height = "400px"
-    figsize = (9.0, 3.2)
+    figsize = (9.0, 3.0)
     layout = None
     css_class = "cnnlab-cost-explorer"
 

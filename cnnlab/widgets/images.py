@@ -101,7 +101,7 @@ class KernelPlayground(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.9)
+    figsize = (9.5, 3.9)
     layout = None
     image_format = "jpeg"
     css_class = "cnnlab-kernel-playground"
@@ -237,7 +237,7 @@ class GaborExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.9)
+    figsize = (9.5, 3.9)
     layout = None
     image_format = "jpeg"
     css_class = "cnnlab-gabor-explorer"
@@ -312,7 +312,7 @@ class EquivarianceExplorer(Explorer):
     """
 
     height = "430px"
-    figsize = (10.0, 3.5)
+    figsize = (9.5, 3.5)
     layout = None
     image_format = "jpeg"
     css_class = "cnnlab-equivariance-explorer"

@@ -193,7 +193,7 @@ class PoolingExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.8)
+    figsize = (9.5, 3.8)
     layout = None
     css_class = "cnnlab-pooling-explorer"
 

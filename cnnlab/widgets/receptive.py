@@ -160,7 +160,7 @@ class ReceptiveFieldExplorer(Explorer):
     """
 
     height = "520px"
-    figsize = (10.0, 4.2)
+    figsize = (9.5, 3.5)
     layout = None
     css_class = "cnnlab-receptive-explorer"
 
@@ -233,7 +233,7 @@ class ReceptiveFieldExplorer(Explorer):
     def draw(self, r, figure):
         from matplotlib.collections import LineCollection
 
-        ax = figure.add_axes([0.1, 0.1, 0.88, 0.85])
+        ax = figure.add_axes([0.1, 0.13, 0.88, 0.83])
         depth = len(r.layers)
         segments, picked, (lo, hi) = self._cone_artists(r)
         self._lines = ax.add_collection(LineCollection(segments, colors="#1f77b4", linewidths=0.6, alpha=0.35,

@@ -63,7 +63,7 @@ class MovingAverageExplorer(Explorer):
     """
 
     height = "560px"
-    figsize = (9.0, 5.0)
+    figsize = (9.0, 4.4)
     layout = None
     css_class = "cnnlab-moving-average-explorer"
 
@@ -223,7 +223,7 @@ class FlipShiftAddExplorer(Explorer):
     """
 
     height = "560px"
-    figsize = (9.0, 2.6)
+    figsize = (9.0, 2.2)
     layout = None
     css_class = "cnnlab-flip-shift-add-explorer"
 

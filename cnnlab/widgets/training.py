@@ -265,14 +265,14 @@ class TrainingExplorer(Explorer):
         loss = figure.add_axes((0.66, 0.14, 0.32, 0.72))
         for ax in (acc, loss):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        acc.set_xlabel("epoch", fontsize=8)
+        acc.set_xlabel("epoch", fontsize=9)
         acc.set_title("validation accuracy (bold: this setting)", fontsize=9)
         acc.grid(alpha=0.3)
-        acc.tick_params(labelsize=7)
-        loss.set_xlabel("epoch", fontsize=8)
+        acc.tick_params(labelsize=9)
+        loss.set_xlabel("epoch", fontsize=9)
         loss.set_title("loss (cross-entropy)", fontsize=9)
         loss.grid(alpha=0.3)
-        loss.tick_params(labelsize=7)
+        loss.tick_params(labelsize=9)
         self._curves(r, acc, loss)
 
     def refresh(self, r, figure):
@@ -291,12 +291,12 @@ class TrainingExplorer(Explorer):
         acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label)
         acc.set_xlim(0.5, len(h["epoch"]) + 0.5)
         acc.set_ylim(min(0.5, min(h["val_accuracy"]) - 0.02), 1.0)
-        acc.legend(fontsize=6.5, loc="lower right")
+        acc.legend(fontsize=9, loc="lower right")
         loss.plot(h["epoch"], h["loss"], color="C0", label="training")
         loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation")
         loss.set_xlim(0.5, len(h["epoch"]) + 0.5)
         loss.set_ylim(0, 1.05 * max(max(h["loss"]), max(h["val_loss"])))
-        loss.legend(fontsize=7)
+        loss.legend(fontsize=9)
 
     def header(self, r):
         h = r.history
