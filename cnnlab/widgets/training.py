@@ -176,7 +176,7 @@ class TrainingExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (9.5, 3.6)
+    figsize = (9.5, 3.2)
     layout = None
     css_class = "cnnlab-training-explorer"
     #: bench/widgets.py times first runs (training) and cached redraws apart from the other explorers
