@@ -5,8 +5,9 @@ from __future__ import annotations
 BLANK_BAND_PX = 150
 
 MEASURE = r"""
-async (root) => {
+async (root, mainSelector) => {
   const out = root.querySelector(':scope > .widget-output');
+  const main = mainSelector ? out.querySelector(mainSelector) : null;
   const img = out.querySelector('img');
   const rect = (el) => { const r = el.getBoundingClientRect();
                          return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
@@ -38,7 +39,7 @@ async (root) => {
              rect: rect(img), key: img.src.length + ':' + img.src.slice(-96)};
   }
   return {
-    explorer: rect(root), output: rect(out), contentBottom, image,
+    explorer: rect(root), output: rect(out), contentBottom, image, main: main ? rect(main) : null,
     explorerScroll: {sw: root.scrollWidth, cw: root.clientWidth},
     outputScroll: {sw: out.scrollWidth, cw: out.clientWidth, sh: out.scrollHeight, ch: out.clientHeight},
     notebook: {ch: scroller.clientHeight, cw: scroller.clientWidth, sw: scroller.scrollWidth,

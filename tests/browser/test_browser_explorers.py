@@ -195,7 +195,7 @@ def exercise(explorer, name, spec, shots) -> Walk:
         for step in steps:
             walk.step(step)
     walk.screenshot("after")
-    band = blank_band(explorer.evaluate(MEASURE))   # issue 12: no blank band, whatever the walk left
+    band = blank_band(explorer.evaluate(MEASURE, None))   # issue 12: no blank band, whatever the walk left
     assert band < BLANK_BAND_PX, f"{name}: {band:.0f} px blank band under the explorer after its walk"
     ignored = set() if spec is None else set(spec.not_operated)
     disabled = {n for n, c in walk.controls().items() if c.disabled}  # never operable at the end

@@ -11,7 +11,8 @@ Then, for every ``.cnnlab-explorer`` box, before any control is touched:
     768 px once JupyterLab's chrome is drawn (its ``clientHeight``, about 640 px).
     Scrolled so that the explorer's top is at the top of that area, its bottom must be
     visible too: the explorer's box (controls, readouts and the figure image) is at most
-    ``clientHeight`` tall. Its output area must not scroll (the whole figure is in view:
+    ``clientHeight`` tall. (For an explorer whose main figure is HTML above its image,
+    see ``MAIN_FIGURE``: from its top to the bottom of that main figure.) Its output area must not scroll (the whole figure is in view:
     ``scrollHeight <= clientHeight``), and nothing scrolls sideways: neither the explorer,
     its output area, nor the notebook has ``scrollWidth > clientWidth``, and the figure
     image is not wider than the output area.
@@ -44,6 +45,13 @@ from .test_browser_explorers import NOTEBOOKS, _explorer_key
 
 #: a 1366×768 laptop screen, browser at 100 % zoom
 VIEWPORT = {"width": 1366, "height": 768}
+#: explorers whose main figure is not the figure image but HTML in the output area. The
+#: convolution explorer's main figure is its tapes / grids (kernel, padded input, output:
+#: what Play and "output position" move), with the formula and controls above them; its
+#: figure image, the convolution matrix, is the "matrix view" below them, one scroll away.
+#: For these, (a) asks that controls and main figure fit; the whole height is recorded
+#: too (``whole_px``).
+MAIN_FIGURE = {"cnnlab-conv-explorer": ".cnnlab-grids"}
 #: 9 pt at 96 CSS px per inch
 MIN_TEXT_CSS_PX = _figtext.MIN_CSS_PT * _figtext.CSS_PX_PER_PT
 
@@ -84,12 +92,15 @@ def judge(name: str, m: dict, fonts: dict | None) -> tuple[dict, list[str]]:
     """The numbers of one explorer and what is wrong with them."""
     problems = []
     nb = m["notebook"]
-    height = m["explorer"]["height"]
+    whole = m["explorer"]["height"]
+    height = whole if m["main"] is None else m["main"]["bottom"] - m["explorer"]["top"]
     record = {"explorer_px": round(height), "room_px": nb["ch"], "width_px": round(m["explorer"]["width"]),
-              "room_width_px": nb["cw"]}
+              "room_width_px": nb["cw"], "whole_px": round(whole)}
     if height > nb["ch"]:
-        problems.append(f"{height:.0f} px tall, the notebook shows {nb['ch']} px of a {m['window']['h']} px window: "
-                        "controls and figure are not visible together")
+        what = "figure" if m["main"] is None else "main figure (the tapes/grids)"
+        problems.append(f"{height:.0f} px from its top to the bottom of its {what}, the notebook shows "
+                        f"{nb['ch']} px of a {m['window']['h']} px window: controls and {what} are not "
+                        "visible together")
     o = m["outputScroll"]
     if o["sh"] > o["ch"] + 1:
         problems.append(f"its output area scrolls ({o['sh']} px of content in {o['ch']} px)")
@@ -146,7 +157,7 @@ def test_explorers_fit_a_laptop_window(path, laptop_lab, artifacts):
                 "(root) => { const img = root.querySelector(':scope > .widget-output img');"
                 " return !!img && img.complete && img.naturalWidth > 0; }",
                 arg=explorer.element_handle(), timeout=30_000)
-            m = explorer.evaluate(MEASURE)
+            m = explorer.evaluate(MEASURE, MAIN_FIGURE.get(key))
             record, wrong = judge(name, m, fonts.get(m["image"]["key"]) if m["image"] else None)
             lab.page.screenshot(path=str(shots / f"{i}-{key}.png"))
             LAYOUT[name] = {**record, "problems": wrong}
