@@ -59,6 +59,17 @@ MIN_TEXT_CSS_PX = _figtext.MIN_CSS_PT * _figtext.CSS_PX_PER_PT
 LAYOUT: dict[str, dict] = {}
 
 
+#: scroll the notebook so that the explorer's top is at the top of its visible area (as far
+#: as the notebook scrolls): what the screenshot in artifacts/browser/layout/ shows
+SCROLL_TO_TOP = """
+(root) => {
+  const s = root.closest('.jp-WindowedPanel-outer') || root.closest('.jp-Notebook');
+  root.scrollIntoView({block: 'start'});
+  s.scrollTop += root.getBoundingClientRect().top - s.getBoundingClientRect().top;
+}
+"""
+
+
 @pytest.fixture(scope="module")
 def laptop_lab(browser, lab_server):
     """A JupyterLab tab in a 1366×768 window at 100 % zoom (its own workspace)."""
@@ -152,7 +163,7 @@ def test_explorers_fit_a_laptop_window(path, laptop_lab, artifacts):
             explorer = explorers.nth(i)
             key = _explorer_key(explorer.evaluate("el => [...el.classList]"))
             name = f"{path.stem}/{key}" + (f"#{i}" if count > 1 else "")
-            explorer.evaluate("el => el.scrollIntoView({block: 'start'})")
+            explorer.evaluate(SCROLL_TO_TOP)
             explorer.page.wait_for_function(
                 "(root) => { const img = root.querySelector(':scope > .widget-output img');"
                 " return !!img && img.complete && img.naturalWidth > 0; }",
