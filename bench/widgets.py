@@ -163,15 +163,18 @@ SEPARATELY = {"TrainingExplorer": bench_training}
 
 
 def reference_s(repeat=15):
-    """Median time to render a minimal 9 x 4 inch, 80 dpi figure (one axes, one line) to PNG."""
+    """Median time to render a minimal 9 x 4 inch figure (one axes, one line) to PNG, at the
+    explorers' dpi."""
     import io
 
     from matplotlib.figure import Figure
 
+    from cnnlab.widgets import Explorer
+
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fig = Figure(figsize=(9, 4), dpi=80)
+        fig = Figure(figsize=(9, 4), dpi=Explorer.dpi)
         fig.add_subplot().plot([0, 1, 2], [0, 1, 0])
         fig.savefig(io.BytesIO(), format="png")
         samples.append(time.perf_counter() - start)

@@ -327,7 +327,7 @@ def _place_box_labels(ax, boxes, labels, colors, H, W):
         placed.append((left, t, left + width, t + line))
         color = colors[k] if colors is not None else OUTPUT
         ax.text(left, t, text, color=color, fontsize=LABEL_FONTSIZE, va="top", ha="left",
-                bbox=dict(facecolor="black", alpha=0.55, edgecolor="none", pad=0.5))
+                bbox=dict(facecolor="black", alpha=0.8, edgecolor="none", pad=0.5))  # box edges behind stay faint
 
 
 @checked

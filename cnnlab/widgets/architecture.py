@@ -183,7 +183,7 @@ class ArchitectureBuilder(Explorer):
     """
 
     height = "560px"
-    figsize = (9.0, 2.6)
+    figsize = (9.0, 2.3)
     css_class = "cnnlab-architecture-builder"
 
     def __init__(self, *, stack="model2 (Unit 5 notes)"):
@@ -240,8 +240,8 @@ class ArchitectureBuilder(Explorer):
         ax2.bar(x, [row.size for row in r.rows], color="#1f77b4")
         ax2.set_title("activations per example (output size)", fontsize=9)
         for a in (ax, ax2):
-            a.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
-            a.tick_params(axis="y", labelsize=7)
+            a.set_xticks(x, names, rotation=30, ha="right", fontsize=9)
+            a.tick_params(axis="y", labelsize=9)
             a.grid(axis="y", alpha=0.3)
 
     def refresh(self, r, figure):

@@ -303,14 +303,14 @@ class ConvExplorer(Explorer):
         m = geom.matrix
         if result.view == "transpose":
             plot_matrix(m.T, ax=self._ax, highlight_rows=geom.input_columns(pos), highlight_cols=[row],
-                        annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
+                        annotate=m.shape[1] <= 14 and m.shape[0] <= 18, fontsize=9, ticks=False,
                         title=(f"transposed matrix Mᵀ ({m.shape[1]}×{m.shape[0]}), ∂L/∂x = Mᵀ @ ∂L/∂y:\n"
                                f"yellow column {row} = the selected output's gradient, red rows = where it flows"),
                         xlabel="output gradient " + ("∂L/∂y[i]" if geom.ndim == 1 else "(pixel, row-major)"),
                         ylabel="input gradient " + ("∂L/∂x[i]" if geom.ndim == 1 else "pixel"))
             return
         plot_matrix(m, ax=self._ax, highlight_rows=[row], highlight_cols=geom.input_columns(pos),
-                    annotate=m.shape[0] <= 24 and m.shape[1] <= 24, ticks=False,
+                    annotate=m.shape[0] <= 14 and m.shape[1] <= 18, fontsize=9, ticks=False,  # 9 pt fits the cells
                     title=(f"convolution matrix M ({m.shape[0]}×{m.shape[1]}), y = M @ x"
                            f"{'.ravel()' if geom.ndim == 2 else ''}: red row {row} = the selected output, "
                            "yellow = the inputs it reads"),

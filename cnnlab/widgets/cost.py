@@ -122,7 +122,7 @@ class SeparableCostExplorer(Explorer):
     """
 
     height = "400px"
-    figsize = (9.0, 3.2)
+    figsize = (9.0, 3.0)
     css_class = "cnnlab-cost-explorer"
 
     def __init__(self, *, size=56, c_in=32, c_out=64, kernel_size=3):

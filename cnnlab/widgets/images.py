@@ -101,7 +101,7 @@ class KernelPlayground(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.9)
+    figsize = (9.5, 3.9)
     image_format = "jpeg"
     css_class = "cnnlab-kernel-playground"
 
@@ -230,7 +230,7 @@ class GaborExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.9)
+    figsize = (9.5, 3.9)
     image_format = "jpeg"
     css_class = "cnnlab-gabor-explorer"
 
@@ -300,7 +300,7 @@ class EquivarianceExplorer(Explorer):
     """
 
     height = "430px"
-    figsize = (10.0, 3.5)
+    figsize = (9.5, 3.5)
     image_format = "jpeg"
     css_class = "cnnlab-equivariance-explorer"
 

@@ -250,7 +250,7 @@ class AttributionExplorer(Explorer):
     """
 
     height = "360px"
-    figsize = (10.0, 2.9)
+    figsize = (9.5, 2.9)
     css_class = "cnnlab-attribution-explorer"
 
     def __init__(self, model, images, labels=None, *, layer=None, index=0, target=None):
@@ -299,9 +299,9 @@ class AttributionExplorer(Explorer):
                   blend_heatmap(result.image, result.grad_cam, vmax=result.grad_cam_scale)]
         titles = [_title(result.index, self.labels, result.probabilities),
                   f"saliency $|\\partial y^{{{result.target}}}/\\partial x|$\n"
-                  f"scale 0–{result.saliency_scale:.3g} (max, all classes)",
+                  f"scale 0–{result.saliency_scale:.3g} (all classes)",
                   f"Grad-CAM, class {result.target}, layer {result.layer}\n"
-                  f"scale 0–{result.grad_cam_scale:.3g} (max, all classes)"]
+                  f"scale 0–{result.grad_cam_scale:.3g} (all classes)"]
         _draw_panels(figure, panels, titles, result.probabilities, [result.probabilities], ["#d62728"],
                      highlight=result.target)
 
@@ -341,7 +341,7 @@ class FGSMExplorer(Explorer):
     """
 
     height = "360px"
-    figsize = (10.0, 2.9)
+    figsize = (9.5, 2.9)
     css_class = "cnnlab-fgsm-explorer"
 
     def __init__(self, model, images, labels, *, index=0, epsilon=0.1):

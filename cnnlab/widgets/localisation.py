@@ -209,8 +209,8 @@ class LocalisationExplorer(Explorer):
         self._title = ax.set_title("", fontsize=9)
         bars = figure.add_axes((0.46, 0.17, 0.52, 0.7))
         self._bars = bars.bar(range(7), r.terms, color=[PRED] * 7)
-        bars.set_xticks(range(7), [f"({t}̂ − {t})²" if len(t) == 1 else f"Δ{t}²" for t in TERMS], fontsize=8)
-        bars.tick_params(labelsize=7)
+        bars.set_xticks(range(7), [f"({t}̂ − {t})²" if len(t) == 1 else f"Δ{t}²" for t in TERMS], fontsize=9)
+        bars.tick_params(labelsize=9)
         bars.grid(axis="y", alpha=0.3)
         self._bar_title = bars.set_title("", fontsize=9)
         self._bar_ax = bars

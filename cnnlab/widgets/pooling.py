@@ -192,7 +192,7 @@ class PoolingExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (10.0, 3.8)
+    figsize = (9.5, 3.8)
     css_class = "cnnlab-pooling-explorer"
     _shift_image = staticmethod(shift)     # compute's argument ``shift`` (the control) hides the function
 

@@ -159,7 +159,7 @@ class ReceptiveFieldExplorer(Explorer):
     """
 
     height = "520px"
-    figsize = (10.0, 4.2)
+    figsize = (9.5, 3.5)
     css_class = "cnnlab-receptive-explorer"
 
     def __init__(self, *, preset="three 3×3 convs (Chollet slides: 7×7)", input_size=32):
@@ -224,7 +224,7 @@ class ReceptiveFieldExplorer(Explorer):
     def draw(self, r, figure):
         from matplotlib.collections import LineCollection
 
-        ax = figure.add_axes([0.1, 0.1, 0.88, 0.85])
+        ax = figure.add_axes([0.1, 0.13, 0.88, 0.83])
         depth = len(r.layers)
         segments, picked, (lo, hi) = self._cone_artists(r)
         self._lines = ax.add_collection(LineCollection(segments, colors="#1f77b4", linewidths=0.6, alpha=0.35,

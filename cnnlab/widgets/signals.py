@@ -64,7 +64,7 @@ class MovingAverageExplorer(Explorer):
     """
 
     height = "560px"
-    figsize = (9.0, 5.0)
+    figsize = (9.0, 4.4)
     css_class = "cnnlab-moving-average-explorer"
 
     def __init__(self, duration=1.0, *, seed=0):
@@ -219,7 +219,7 @@ class FlipShiftAddExplorer(Explorer):
     """
 
     height = "560px"
-    figsize = (9.0, 2.6)
+    figsize = (9.0, 2.2)
     css_class = "cnnlab-flip-shift-add-explorer"
 
     def __init__(self, x="1 2 3 1 2 3 1 2 3", h="1/3 1/3 1/3"):

@@ -175,7 +175,7 @@ class TrainingExplorer(Explorer):
     """
 
     height = "470px"
-    figsize = (9.5, 3.6)
+    figsize = (9.5, 3.2)
     css_class = "cnnlab-training-explorer"
 
     def __init__(self, data=None, *, epochs=6, seed=0, keep=5, cache=None, **setting):
@@ -250,14 +250,14 @@ class TrainingExplorer(Explorer):
         for ax in (acc, loss):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
-            ax.tick_params(labelsize=7)
-            ax.set_xlabel("epoch", fontsize=8)
+            ax.tick_params(labelsize=9)
+            ax.set_xlabel("epoch", fontsize=9)
         acc.set_title("validation accuracy (bold: this setting)", fontsize=9)
         loss.set_title("loss (cross-entropy)", fontsize=9)
         # the loss panel always shows this setting's two curves: its legend belongs to the frame
         loss.legend(handles=[Line2D([], [], color="C0", label="training"),
                              Line2D([], [], color="C0", ls="--", label="validation")],
-                    fontsize=7, loc="upper right")
+                    fontsize=9, loc="upper right")
         self._curves(r, acc, loss)
 
     def refresh(self, r, figure):
@@ -290,7 +290,7 @@ class TrainingExplorer(Explorer):
         h = r.history
         acc.plot(h["epoch"], h["val_accuracy"], color="C0", lw=2.5, marker="o", ms=3, label=r.setting.label,
                  animated=True)
-        acc.legend(fontsize=6.5, loc="lower right").set_animated(True)
+        acc.legend(fontsize=9, loc="lower right").set_animated(True)
         loss.plot(h["epoch"], h["loss"], color="C0", label="training", animated=True)
         loss.plot(h["epoch"], h["val_loss"], color="C0", ls="--", label="validation", animated=True)
 

@@ -24,6 +24,7 @@ import pytest
 
 from . import _explorers as E
 from ._labdriver import REPO
+from ._layout import BLANK_BAND_PX, MEASURE, blank_band
 from .specs import SPECS, Step
 
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -194,6 +195,8 @@ def exercise(explorer, name, spec, shots) -> Walk:
         for step in steps:
             walk.step(step)
     walk.screenshot("after")
+    band = blank_band(explorer.evaluate(MEASURE, None))   # issue 12: no blank band, whatever the walk left
+    assert band < BLANK_BAND_PX, f"{name}: {band:.0f} px blank band under the explorer after its walk"
     ignored = set() if spec is None else set(spec.not_operated)
     disabled = {n for n, c in walk.controls().items() if c.disabled}  # never operable at the end
     missed = sorted(walk.seen - walk.operated - ignored - disabled)
