@@ -31,9 +31,6 @@ import sys
 import time
 import warnings
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-warnings.filterwarnings("ignore")
-
 GOAL_S = 0.100
 FIRST_RUN_GOAL_S = 5.0      # TrainingExplorer: a setting never seen before trains
 
@@ -182,6 +179,8 @@ def reference_s(repeat=15):
 
 
 def main():
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    warnings.filterwarnings("ignore")
     args = _parse()
     classes = discover()
     if args.only:

@@ -36,8 +36,15 @@ def explorer_classes() -> dict[str, type]:
 
 
 def build(cls):
-    """An instance as the benchmarks build it (``bench_instance`` or the default)."""
-    return cls.bench_instance() if hasattr(cls, "bench_instance") else cls()
+    """An instance as ``bench/widgets.py`` builds it (its ``INSTANCES`` table, else ``cls()``)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "bench" / "widgets.py"
+    spec = importlib.util.spec_from_file_location("_bench_widgets", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench.build(cls)
 
 
 def texts(figure):
