@@ -72,9 +72,9 @@ def test_dropout_is_identity_in_eval_mode_and_inverted_in_train_mode():
 
 @pytest.mark.parametrize("kwargs, exc, match", [
     (dict(dropout=1.0), ValueError, r"dropout must be a probability in \[0, 1\), got 1.0"),
-    (dict(dropout=-0.1), ValueError, "dropout must be a probability"),
-    (dict(dropout="0.5"), ValueError, "dropout must be a probability"),
-    (dict(dropout=True), ValueError, "dropout must be a probability"),
+    (dict(dropout=-0.1), ValueError, "dropout must be non-negative"),
+    (dict(dropout="0.5"), TypeError, "dropout must be a"),
+    (dict(dropout=True), TypeError, "dropout must be a"),
     (dict(dropout_where="pool"), ValueError, "dropout_where must be one of 'dense', 'conv', got 'pool'"),
     (dict(batch_norm="yes"), TypeError, "batch_norm must be True or False, got 'yes'"),
 ])

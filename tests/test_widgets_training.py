@@ -130,7 +130,7 @@ def test_setting_normalises_and_checks():
 def test_explorer_errors(small):
     with pytest.raises(TypeError, match="data must have .train and .val"):
         TrainingExplorer((1, 2))
-    with pytest.raises(ValueError, match="lr must be a positive number, got -1"):
+    with pytest.raises(ValueError, match="lr must be positive, got -1"):
         TrainingExplorer(small, lr=-1)
     with pytest.raises(ValueError, match="epochs must be"):
         TrainingExplorer(small, epochs=0)

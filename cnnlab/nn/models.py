@@ -34,7 +34,7 @@ from collections import OrderedDict
 import torch  # noqa: F401  (the doctests use it)
 from torch import nn
 
-from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_mode, _check_size
+from .._validate import MAX_CHANNELS, _check_bool, _check_int, _check_mode, _check_real, _check_size
 from ._common import _check_model, _count_parameters, _sequential
 # the big architectures of the Unit 5 notes §5.6 live in .architectures (re-exported here)
 from .architectures import (
@@ -86,15 +86,11 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
 
 # ----------------------------------------------------------------------------- the Unit 5 notes
 def _check_dropout(dropout):
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+    """A dropout probability in [0, 1): a non-number is a TypeError, 1 or more a ValueError."""
+    p = _check_real(dropout, "dropout", nonnegative=True)
+    if p >= 1:
         raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-    return float(dropout)
-
-
-def _check_flag(value, name):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return value
+    return p
 
 
 def model1(*, batch_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
@@ -124,7 +120,7 @@ def model1(*, batch_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
     >>> count_parameters(model1(batch_norm=True)) - 178110      # γ and β for 200 + 100 units
     600
     """
-    batch_norm = _check_flag(batch_norm, "batch_norm")
+    batch_norm = _check_bool(batch_norm, "batch_norm")
     dropout = _check_dropout(dropout)
 
     def hidden(n_in, n_out, act):
@@ -181,7 +177,7 @@ def model2(*, batch_norm: bool = False, dropout: float = 0.0, dropout_where: str
     >>> [type(m).__name__ for m in model2(dropout=0.5, dropout_where="conv")][:5]
     ['Conv2d', 'ReLU', 'MaxPool2d', 'Dropout', 'Conv2d']
     """
-    batch_norm = _check_flag(batch_norm, "batch_norm")
+    batch_norm = _check_bool(batch_norm, "batch_norm")
     dropout = _check_dropout(dropout)
     where = _check_mode(dropout_where, ("dense", "conv"), "dropout_where")
 

@@ -180,7 +180,7 @@ class TrainingExplorer(Explorer):
 
     def __init__(self, data=None, *, epochs=6, seed=0, keep=5, cache=None, **setting):
         super().__init__()
-        from .._validate import _check_int
+        from .._validate import _check_bool, _check_int, _check_real
 
         if data is None:
             from ..nn import load_mnist_split
@@ -198,12 +198,11 @@ class TrainingExplorer(Explorer):
         self.cache = {} if cache is None else cache
         self.seen: list[Setting] = []          # settings in the order they were shown
         s = Setting(**setting)
-        if isinstance(s.lr, bool) or not isinstance(s.lr, (int, float)) or not s.lr > 0:
-            raise ValueError(f"lr must be a positive number, got {s.lr!r}")
+        _check_real(s.lr, "lr", positive=True)
         _check_int(s.batch_size, "batch_size", minimum=1)
-        from ..nn.models import _check_dropout, _check_flag
+        from ..nn.models import _check_dropout
 
-        _check_flag(s.batch_norm, "batch_norm")
+        _check_bool(s.batch_norm, "batch_norm")
         _check_dropout(s.dropout)
         self._finish(dict(
             model=toggles([("model1 (MLP)", "model1"), ("model2 (CNN)", "model2")], s.model, "model"),
