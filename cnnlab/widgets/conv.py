@@ -256,7 +256,7 @@ class ConvExplorer(Explorer):
     # -- explorer protocol ---------------------------------------------------------------
     def compute(self, *, dims, operation, size, kernel_size, stride, dilation, padding_mode, padding, pad_before,
                 pad_after, input_pattern, kernel_pattern, position, use_torch, view="forward"):
-        n, k = size, kernel_size                     # the notes' names
+        n, k = size, kernel_size                     # the CNN lecture notes' names for them
         pair = resolve_padding(padding_mode, n, k, stride, dilation, padding, pad_before, pad_after)
         x = make_input(input_pattern, n, dims)
         w = make_kernel(kernel_pattern, k, dims)
