@@ -11,32 +11,16 @@ points. Issue 12 asks for at least 9 pt, i.e. 12 CSS px: ``s·dpi/72·scale >= 1
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import functools
 
 #: the smallest figure text allowed, in CSS points at 100 % zoom (12 CSS px)
 MIN_CSS_PT = 9.0
 CSS_PX_PER_PT = 96 / 72
 
 
-def explorer_classes() -> dict[str, type]:
-    """Every Explorer subclass of cnnlab.widgets, by CSS class (its browser key)."""
-    import cnnlab.widgets as pkg
-    from cnnlab.widgets import Explorer
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        importlib.import_module(f"{pkg.__name__}.{info.name}")
-    found, todo = {}, list(Explorer.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        todo.extend(cls.__subclasses__())
-        if cls.__module__.startswith("cnnlab.widgets") and cls.css_class:
-            found[cls.css_class] = cls
-    return dict(sorted(found.items()))
-
-
-def build(cls):
-    """An instance as ``bench/widgets.py`` builds it (its ``INSTANCES`` table, else ``cls()``)."""
+@functools.lru_cache(maxsize=1)
+def _bench():
+    """``bench/widgets.py`` loaded once: how the benchmark finds and builds explorers."""
     import importlib.util
     import pathlib
 
@@ -44,7 +28,18 @@ def build(cls):
     spec = importlib.util.spec_from_file_location("_bench_widgets", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    return bench.build(cls)
+    return bench
+
+
+def explorer_classes() -> dict[str, type]:
+    """Every Explorer subclass of cnnlab.widgets, by CSS class (its browser key)."""
+    found = {cls.css_class: cls for cls in _bench().discover().values() if cls.css_class}
+    return dict(sorted(found.items()))
+
+
+def build(cls):
+    """An instance as ``bench/widgets.py`` builds it (its ``INSTANCES`` table, else ``cls()``)."""
+    return _bench().build(cls)
 
 
 def texts(figure):

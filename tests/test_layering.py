@@ -5,25 +5,22 @@ import sys
 HEAVY = ("matplotlib", "ipywidgets", "torch", "scipy", "IPython", "nbgrader")
 
 
-def test_import_cnnlab_is_numpy_only():
-    code = (
-        "import sys, cnnlab\n"
-        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
-    )
+def _heavy_after(imports):
+    """The heavy modules a fresh interpreter has loaded after ``import <imports>``."""
+    code = f"import sys, {imports}\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"import cnnlab imported: {out.stdout.strip()}"
+    return out.stdout.strip()
+
+
+def test_import_cnnlab_is_numpy_only():
+    heavy = _heavy_after("cnnlab")
+    assert heavy == "", f"import cnnlab imported: {heavy}"
 
 
 def test_geometry_is_numpy_only():
     """The computation the pictures show loads no drawing, widget or torch layer."""
-    code = (
-        "import sys, cnnlab.geometry, cnnlab.shapes, cnnlab.audio\n"
-        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"import cnnlab.geometry imported: {out.stdout.strip()}"
+    heavy = _heavy_after("cnnlab.geometry, cnnlab.shapes, cnnlab.audio")
+    assert heavy == "", f"import cnnlab.geometry imported: {heavy}"
 
 
 def test_views_import_their_computation_from_the_core():
