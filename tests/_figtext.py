@@ -42,9 +42,10 @@ def build(cls):
     return _bench().build(cls)
 
 
-def texts(figure):
+def texts(figure, *, inside=True):
     """``[(artist, size_pt, bbox_px)]`` of the non-empty texts that drawing ``figure`` really
-    paints, inside the figure.
+    paints, inside the figure (``inside=False``: also those outside it, which a figure saved
+    with ``bbox_inches="tight"``, as a notebook shows it, grows to include).
 
     The renderer is watched while the figure draws, so only what reaches the PNG counts:
     not the labels of ticks outside the axes' limits, nor hidden artists, nor a text
@@ -70,7 +71,9 @@ def texts(figure):
     found = []
     for t, size in drawn.values():
         box = t.get_window_extent(renderer)
-        if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= W or box.y0 >= H or box.width == 0:
+        if box.width == 0:
+            continue
+        if inside and (box.x1 <= 0 or box.y1 <= 0 or box.x0 >= W or box.y0 >= H):
             continue
         found.append((t, size, box))
     return found
@@ -78,7 +81,12 @@ def texts(figure):
 
 def smallest_text(explorer):
     """``(size_pt, text)`` of the smallest visible text of the explorer's current figure."""
-    found = texts(explorer.figure)
+    return smallest_text_of(explorer.figure)
+
+
+def smallest_text_of(figure, *, inside=True):
+    """``(size_pt, text)`` of the smallest visible text of ``figure`` (see :func:`texts`)."""
+    found = texts(figure, inside=inside)
     if not found:
         return None, None
     t, size, _ = min(found, key=lambda f: f[1])
@@ -110,3 +118,53 @@ def overlaps(boxes, *, tolerance=0.5):
             if w > tolerance and h > tolerance:
                 pairs.append((i, j))
     return pairs
+
+
+#: run in a lesson's kernel before its first cell (``FIGTEXT_SOURCE`` replaced by this
+#: file's text): from then on, every figure IPython shows in the notebook (a cell's
+#: figures at its end, or ``plt.show()``) is measured as it is sent, and recorded in
+#: ``__cnnlab_figures`` by the tail of its base64 PNG (how the page's ``<img src>`` ends):
+#: its width in image px, dpi, and smallest text in points.
+WATCH_FIGURES = r"""
+def __cnnlab_watch_figures(source):
+    import base64, io, sys
+    import matplotlib.backend_bases as backend_bases
+    ns = {"__name__": "_figtext"}
+    exec(compile(source, "_figtext.py", "exec"), ns)
+    records = {}
+    original = backend_bases.FigureCanvasBase.print_figure
+
+    def print_figure(self, filename, *args, **kwargs):
+        result = original(self, filename, *args, **kwargs)
+        shown = sys._getframe(1).f_globals.get("__name__") == "IPython.core.pylabtools"
+        if shown and isinstance(filename, io.BytesIO) and kwargs.get("format") == "png":
+            png = filename.getvalue()
+            size, text = ns["smallest_text_of"](self.figure, inside=False)
+            records[base64.b64encode(png).decode("ascii")[-96:]] = {
+                "width_px": int.from_bytes(png[16:20], "big"), "dpi": float(kwargs.get("dpi") or self.figure.dpi),
+                "min_pt": size, "min_text": text, "figsize": [float(v) for v in self.figure.get_size_inches()]}
+        return result
+
+    backend_bases.FigureCanvasBase.print_figure = print_figure
+    return records
+
+
+__cnnlab_figures = __cnnlab_watch_figures(FIGTEXT_SOURCE)
+del __cnnlab_watch_figures
+"""
+#: run after the lesson: prints the records of :data:`WATCH_FIGURES` as one JSON line
+REPORT_FIGURES = 'import json as __j; print("__CNNLAB_FIGURES__" + __j.dumps(__cnnlab_figures)); del __j'
+
+
+def watch_figures_code() -> str:
+    """:data:`WATCH_FIGURES` ready to run in a kernel."""
+    import pathlib
+
+    return WATCH_FIGURES.replace("FIGTEXT_SOURCE", repr(pathlib.Path(__file__).read_text()))
+
+
+def parse_report(text: str) -> dict:
+    """The records printed by :data:`REPORT_FIGURES`."""
+    import json
+
+    return json.loads(text.split("__CNNLAB_FIGURES__", 1)[1].splitlines()[0])

@@ -2,16 +2,23 @@
 
 "Clean" also means what a student sees after running it: no error, nothing on stderr, and
 no warning text anywhere in the outputs (a warning is fixed where it arises, not hidden).
+And every figure it shows is legible at 100 % zoom (issue 12): at most 9.5 in (912 px)
+wide, so that JupyterLab on a 1366 px laptop screen shows it pixel for pixel, and with no
+text under 9 pt there (measured in the kernel as the figure is sent; the browser suite
+measures the scale the page really shows it at).
 """
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 import sys
 import time
 
 import pytest
+
+import _figtext  # tests/_figtext.py
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -69,6 +76,49 @@ def test_unclean_outputs_are_found():
     assert [why for _, why, _ in unclean_outputs(nb)] == ["stderr", "warning text", "error"]
 
 
+def illegible_figures(nb, report) -> list[str]:
+    """What is wrong with each figure ``nb`` shows, from the kernel's measurements
+    (``report``: :data:`_figtext.WATCH_FIGURES`): wider than the page shows unscaled, or
+    with text under 9 pt; and a figure that was shown but not measured."""
+    from cnnlab.viz._style import DPI, MAX_WIDTH_IN
+
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            png = out.get("data", {}).get("image/png")
+            if png is None:
+                continue
+            r = report.get(png.replace("\n", "")[-96:])
+            if r is None:
+                found.append(f"  cell {index}: a figure the kernel did not see sent")
+                continue
+            if r["width_px"] > MAX_WIDTH_IN * DPI:
+                found.append(f"  cell {index}: {r['width_px']} px wide (figsize {r['figsize']} at {r['dpi']:g} dpi); "
+                             f"the page shrinks figures wider than {MAX_WIDTH_IN * DPI:g} px")
+            if r["min_pt"] is not None and _figtext.css_pt(r["min_pt"], r["dpi"]) < _figtext.MIN_CSS_PT - 1e-6:
+                found.append(f"  cell {index}: text {r['min_text']!r} is {r['min_pt']:g} pt at {r['dpi']:g} dpi: "
+                             f"{_figtext.css_pt(r['min_pt'], r['dpi']):.1f} pt on screen (at least {_figtext.MIN_CSS_PT:g})")
+    return found
+
+
+def test_illegible_figures_are_found():
+    nbformat = pytest.importorskip("nbformat")
+    png = "iVBORw0KGgo" + "A" * 120
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": png + "1"}),
+        nbformat.v4.new_output("display_data", data={"image/png": png + "2"}),
+        nbformat.v4.new_output("display_data", data={"image/png": png + "3"}),
+        nbformat.v4.new_output("display_data", data={"image/png": png + "4"}),
+    ])])
+    fine = {"width_px": 912, "dpi": 96.0, "min_pt": 9.0, "min_text": "ok", "figsize": [9.5, 3]}
+    report = {(png + "1")[-96:]: fine,
+              (png + "2")[-96:]: {**fine, "width_px": 1152, "figsize": [12, 3]},
+              (png + "3")[-96:]: {**fine, "dpi": 72.0}}
+    found = illegible_figures(nb, report)
+    assert len(found) == 3 and "1152 px wide" in found[0] and "6.8 pt on screen" in found[1], found
+    assert "did not see" in found[2]
+
+
 def _ids(paths):
     return [str(p.relative_to(ROOT)) for p in paths]
 
@@ -90,6 +140,8 @@ def test_notebook_executes(path, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_figtext.watch_figures_code()))
+    nb.cells.append(nbformat.v4.new_code_cell(_figtext.REPORT_FIGURES))
     client = nbclient.NotebookClient(
         nb,
         timeout=BUDGET_S.get(path.name, NOTEBOOK_BUDGET_S),
@@ -97,11 +149,16 @@ def test_notebook_executes(path, tmp_path):
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
-    client.execute()
+    # the kernel draws figures inline, as a student's does (the test session itself uses Agg)
+    client.execute(env={k: v for k, v in os.environ.items() if k != "MPLBACKEND"})
     elapsed = time.perf_counter() - start
+    nb.cells.pop(0)
+    report = _figtext.parse_report("".join(o.get("text", "") for o in nb.cells.pop().outputs))
     unclean = unclean_outputs(nb)
     assert not unclean, f"{path.name} shows errors, stderr or warnings:\n" + "\n".join(
         f"  cell {index} ({why}): {excerpt!r}" for index, why, excerpt in unclean)
+    illegible = illegible_figures(nb, report)
+    assert not illegible, f"{path.name} shows figures a student cannot read at 100 % zoom:\n" + "\n".join(illegible)
     budget = BUDGET_S.get(path.name, NOTEBOOK_BUDGET_S)
     assert elapsed < budget, f"{path.name} took {elapsed:.1f}s (budget {budget} s)"
     print(f"{path.name}: {elapsed:.1f}s", file=sys.stderr)

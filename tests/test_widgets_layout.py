@@ -1,7 +1,7 @@
 """Issue 12 "Layout", kernel side: every explorer's figure as a student sees it.
 
-The browser suite (``tests/browser/test_browser_layout.py``) measures the explorers in
-a 1366×768 JupyterLab window: their height, the blank band under them, and how much
+The browser suite (``tests/browser/_layout.py``, during the explorer walk) measures the
+explorers in a 1366×768 JupyterLab window: their height, the blank band under them, and how much
 the page scales their figure. These tests check what can be checked without a browser,
 for every ``Explorer`` subclass of ``cnnlab.widgets`` (built as ``bench/widgets.py``
 builds it) and the variants the lessons show:

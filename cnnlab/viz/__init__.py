@@ -9,6 +9,6 @@ from .images import plot_kernel, sample_photo, show_feature_map, show_image
 from .matrices import plot_matrix, toeplitz_labels
 from .signals import plot_frequency_response, plot_pmf, plot_signal, plot_spectrum, plot_waveform
 from .explain import blend_heatmap, image_grid, plot_accuracy_vs_epsilon, show_boxes, show_grid, show_heatmap
-from ._style import fmt
+from ._style import fmt, use_course_style
 from .training import plot_confusion_matrix, plot_history, plot_misclassified
 from .filters import plot_filter_bank

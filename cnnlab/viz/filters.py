@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import _check_int
-from ._style import get_ax
+from ._style import MAX_WIDTH_IN, MIN_TEXT_PT, get_ax
 from .explain import _tiles, image_grid
 
 __all__ = ["plot_filter_bank"]
 
 
-def plot_filter_bank(filters, *, fits=None, ncols=8, labels=None, ax=None, title=None, fontsize=7):
+def plot_filter_bank(filters, *, fits=None, ncols=8, labels=None, ax=None, title=None, fontsize=MIN_TEXT_PT):
     """Draw a bank of small filters (red +, blue −), each scaled to its own largest |weight|.
 
     Parameters
@@ -84,7 +84,7 @@ def plot_filter_bank(filters, *, fits=None, ncols=8, labels=None, ax=None, title
 
     import matplotlib
 
-    ax = get_ax(ax, figsize=(min(1.1 * ncols, 12), 1.1 * len(tiles) // ncols + 0.4))
+    ax = get_ax(ax, figsize=(min(1.1 * ncols, MAX_WIDTH_IN), 1.1 * len(tiles) // ncols + 0.4))
     cmap = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
     ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-1, vmax=1, interpolation="nearest")
     for text, (r, c) in zip(labels or [], where):

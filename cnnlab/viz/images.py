@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import _as_array, _check_int
-from ._style import checked, fmt, get_ax, text_color
+from ._style import MIN_TEXT_PT, checked, fmt, get_ax, text_color
 
 __all__ = ["sample_photo", "show_image", "show_feature_map", "plot_kernel"]
 
@@ -141,7 +141,7 @@ def plot_kernel(k, *, ax=None, title=None, annotate=None, fontsize=None):
     if annotate is None:
         annotate = k.size <= 49
     if annotate:
-        size = fontsize or (10 if max(k.shape) <= 3 else 8 if max(k.shape) <= 5 else 6)
+        size = fontsize or (10 if max(k.shape) <= 3 else MIN_TEXT_PT)
         for (r, c), v in np.ndenumerate(k):
             ax.text(c, r, fmt(v, digits=2), ha="center", va="center", fontsize=size,
                     color=text_color(im.cmap((v + vmax) / (2 * vmax))))

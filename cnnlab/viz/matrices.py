@@ -6,7 +6,7 @@ from matplotlib.patches import Rectangle
 
 from .._validate import _as_array, _check_alloc, _check_int, _check_mode
 from ..toeplitz import conv_matrix
-from ._style import HIGHLIGHT, checked, fmt, get_ax, text_color
+from ._style import HIGHLIGHT, MIN_TEXT_PT, checked, fmt, get_ax, text_color
 
 __all__ = ["plot_matrix", "toeplitz_labels"]
 
@@ -67,7 +67,8 @@ def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), hi
     labels : array_like of str, optional
         Text for each cell (e.g. from :func:`toeplitz_labels`); defaults to the values.
     annotate : bool, optional
-        Write the labels/values in the cells (default: when ``M`` has at most 300 cells).
+        Write the labels/values in the cells, at ``fontsize`` (default 9 pt). The default
+        writes them when the cells are big enough for it: at most 14 rows and 18 columns.
         Zero cells stay blank unless ``labels`` says otherwise.
     highlight_rows, highlight_cols : sequence of int
         Rows outlined in red; columns shaded (e.g. one output's row and the inputs it reads).
@@ -99,13 +100,13 @@ def plot_matrix(M, *, ax=None, labels=None, annotate=None, highlight_rows=(), hi
         if labels.shape != M.shape:
             raise ValueError(f"labels must have the shape of M {M.shape}, got {labels.shape}")
     if annotate is None:
-        annotate = M.size <= 300
+        annotate = M.shape[0] <= 14 and M.shape[1] <= 18
     vmax = float(np.max(np.abs(M))) or 1.0
     im = ax.imshow(M, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest", aspect="auto")
     rows, cols = M.shape
     if annotate:
         if fontsize is None:
-            fontsize = 8 if max(rows, cols) <= 10 else 6 if max(rows, cols) <= 20 else 4.5
+            fontsize = MIN_TEXT_PT
         cm = im.cmap
         for (r, c), v in np.ndenumerate(M):
             text = str(labels[r, c]) if labels is not None else (fmt(v, digits=2) if v != 0 else "")

@@ -27,6 +27,7 @@ import ipywidgets as widgets
 from IPython.display import display
 from matplotlib.figure import Figure
 
+from ..viz._style import DPI
 from ._controls import column, hook
 
 
@@ -80,12 +81,11 @@ class Explorer:
     height = "480px"
     #: CSS class added to ``widget`` (with ``cnnlab-explorer``) so browser tests can find it.
     css_class = None
-    #: figure size in inches and dpi of the PNG shown. At 96 dpi a matplotlib point is a CSS
-    #: point at 100 % zoom (the browser shows the PNG pixel for pixel while it fits the
-    #: output area), so a 9 pt text is 9 pt on screen; keep figures at most 9.5 in (912 px)
-    #: wide to fit a notebook in a 1366 px window with the file browser open.
+    #: figure size in inches and dpi of the PNG shown: the course's style
+    #: (:func:`cnnlab.viz.use_course_style`: 96 dpi, so a 9 pt text is 9 pt on screen,
+    #: and at most ``MAX_WIDTH_IN`` = 9.5 in wide, so the page never shrinks it)
     figsize = (9.0, 4.5)
-    dpi = 96
+    dpi = DPI
     #: "png" (line art, text) or "jpeg" (photographs: about 5x smaller to send on every change)
     image_format = "png"
     #: matplotlib layout engine: ``None`` (the explorers place their axes themselves) renders

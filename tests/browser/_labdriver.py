@@ -64,6 +64,8 @@ def jupyter_env(**extra: str) -> dict[str, str]:
     path = env.get("JUPYTER_CONFIG_PATH")
     env["JUPYTER_CONFIG_PATH"] = str(JUPYTER_CONFIG) + (os.pathsep + path if path else "")
     env["BROWSER"] = "true"  # never let a server try to open a desktop browser
+    # kernels draw figures inline, as a student's do (the test session itself uses Agg)
+    env.pop("MPLBACKEND", None)
     env.update(extra)
     return env
 

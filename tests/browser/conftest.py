@@ -115,6 +115,30 @@ def lab(browser, lab_server):
         context.close()
 
 
+@pytest.fixture(scope="package")
+def laptop_lab(browser, lab_server):
+    """A JupyterLab tab in a 1366×768 window at 100 % zoom, in JupyterLab's default layout
+    (its own workspace: nothing another test opened or closed)."""
+    from ._layout import LAPTOP
+
+    context = browser.new_context(viewport=LAPTOP, device_scale_factor=1)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        yield Lab(page, lab_server).load("lab/workspaces/laptop")
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="package")
+def layout(artifacts):
+    """Per-explorer and per-figure layout measurements of this run; written to layout.json."""
+    collected: dict[str, dict] = {}
+    yield collected
+    if collected:
+        (artifacts / "layout.json").write_text(json.dumps(collected, indent=2, sort_keys=True) + "\n")
+
+
 @pytest.fixture
 def clean_lab(lab):
     """``lab`` with no dialogs left over, and all kernels shut down afterwards."""

@@ -1,7 +1,10 @@
 """Every explorer in every lecture notebook, operated in JupyterLab as a student would.
 
 Data-driven: the notebooks that use widgets are found by reading them, the explorers
-by their ``cnnlab-explorer`` CSS class after "Run All". Each explorer is exercised by
+by their ``cnnlab-explorer`` CSS class after "Run All". Each lesson is run in a 1366×768
+laptop window, where every explorer and figure is measured first (``_layout.py``: controls
+and main figure visible together, no blank band, text of at least 9 pt at 100 % zoom);
+the window is then made tall for the walk. Each explorer is exercised by
 its spec in ``explorer_specs.py`` (a scripted walk through its controls and an
 independent check of the numbers it shows), or, for an explorer without a spec, by a
 generic walk that operates every control once. Either way every control must be
@@ -24,7 +27,7 @@ import pytest
 
 from . import _explorers as E
 from ._labdriver import REPO
-from ._layout import BLANK_BAND_PX, MEASURE, blank_band
+from ._layout import BLANK_BAND_PX, LAPTOP, MEASURE, blank_band, explorer_key, measure_lesson, watch_figures
 from .specs import SPECS, Step
 
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -32,6 +35,8 @@ _USES_WIDGETS = re.compile(r"cnnlab\.widgets|from cnnlab import [^\n]*\bwidgets\
 #: CNNLAB_BROWSER_SHOTS=each: a screenshot after every gesture (default: each explorer
 #: before and after its walk, and every error message it shows)
 SHOTS = os.environ.get("CNNLAB_BROWSER_SHOTS", "ends")
+#: the window of the walk: tall, so an explorer and its figure are on screen at once
+WALK = {"width": 1400, "height": 1700}
 #: gestures whose clock starts at one input event (Play waits for its timer; a drag may
 #: redraw on the way)
 _TIMED = {"key", "type", "pick", "toggle", "click", "text", "textarea", "radio"}
@@ -55,11 +60,6 @@ def _same_value(shown, expected) -> bool:
         return float(shown) == float(expected)
     except (TypeError, ValueError):
         return str(shown) == str(expected)
-
-
-def _explorer_key(classes: list[str]) -> str:
-    specific = [c for c in classes if c.startswith("cnnlab-") and c != "cnnlab-explorer"]
-    return specific[0] if specific else "cnnlab-explorer"
 
 
 class Walk:
@@ -291,20 +291,24 @@ def exercise_quizzes(panel, path: pathlib.Path) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_explorers_respond_in_the_browser(path, clean_lab, artifacts, timings):
-    lab = clean_lab
+def test_explorers_respond_in_the_browser(path, laptop_lab, artifacts, timings, layout):
+    lab = laptop_lab
     rel = f"notebooks/{path.name}"
+    lab.close_dialogs()
     lab.open_notebook(rel)
     try:
+        watch_figures(lab, rel)
         seconds = lab.run_all(rel)
         lab.wait_widgets_rendered(rel)
         explorers = lab.panel(rel).locator(".cnnlab-explorer")
         count = explorers.count()
         assert count or quizzes_in(path), f"{path.name} uses widgets, but none rendered"
-        failures = []
+        records, failures = measure_lesson(lab, rel, path.stem, artifacts / "layout" / path.stem)
+        layout.update(records)
+        lab.page.set_viewport_size(WALK)
         for i in range(count):
             explorer = explorers.nth(i)
-            key = _explorer_key(explorer.evaluate("el => [...el.classList]"))
+            key = explorer_key(explorer.evaluate("el => [...el.classList]"))
             name = f"{path.stem}/{key}" + (f"#{i}" if count > 1 else "")
             spec = SPECS.get(key)
             try:
@@ -326,3 +330,5 @@ def test_explorers_respond_in_the_browser(path, clean_lab, artifacts, timings):
         assert not failures, "\n\n".join(failures)
     finally:
         lab.close_notebook(rel)
+        lab.page.set_viewport_size(LAPTOP)
+        lab.close_dialogs()
