@@ -9,6 +9,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
 PORT   ?= 8888
 PYTEST_ARGS ?=
+# test processes (pytest-xdist). The browser suite stays on one of them (its xdist_group)
+# with one JupyterLab and one Chromium; the other tests share the rest. 2 fits CI's 2 cores.
+TEST_WORKERS ?= 2
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test install install-dev bench clean
@@ -38,7 +41,7 @@ lab: install
 	    --LabApp.default_url=/lab/tree/notebooks --port=$(PORT) $(ROOT_FLAG)
 
 test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install-dev
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

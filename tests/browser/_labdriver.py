@@ -334,6 +334,19 @@ class Lab:
                     f"{first['evalue']}\n{_strip_ansi(first['traceback'])}"
                 )
             if state["pending"] == 0 and state["kernel"] == "idle":
+                # every cell's reply is in (shell channel), but its outputs come on the iopub
+                # channel and may still be on their way: an empty request's idle status comes
+                # after all of them
+                self.page.evaluate(
+                    """async (path) => {
+                        const kernel = window.__cnnlab.find(path).sessionContext.session.kernel;
+                        await kernel.requestExecute({code: '', silent: true, store_history: false}).done;
+                    }""",
+                    path,
+                )
+                state = self.notebook_state(path)
+                if state["errors"]:
+                    continue
                 return time.perf_counter() - start
             time.sleep(0.2)
         raise NotebookError(f"{path}: not finished after {timeout:.0f}s: {state}")

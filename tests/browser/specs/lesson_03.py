@@ -1,6 +1,7 @@
 """Lesson 03: the convolution explorer (stride, padding, dilation in 1-D and 2-D)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -133,7 +134,17 @@ CONV_2D = [  # seed 001's 6×6 image: k = 3, S = 1, P = 0 -> 4×4
         Step("dimensions", arg="1-D"),
 ]
 
+def _other_view(steps):
+    """``steps`` for an explorer that starts in the backward view (lesson 05b's): the step
+    that switches the matrix view goes to the forward view instead, so it changes the figure."""
+    return [dataclasses.replace(s, arg="forward: y = M x") if s.control == "matrix view" else s for s in steps]
+
+
+#: the walks, made once: a later explorer with the same walk gets the coverage walk instead
+_WALKS = {("1-D", False): CONV_1D, ("2-D", False): CONV_2D,
+          ("1-D", True): _other_view(CONV_1D), ("2-D", True): _other_view(CONV_2D)}
+
 CONV = ExplorerSpec(
-    steps=lambda start: CONV_1D if start["dimensions"] == "1-D" else CONV_2D,
+    steps=lambda start: _WALKS[start["dimensions"], start["matrix view"] == "backward: Mᵀ"],
     check=check_conv,
 )
