@@ -98,6 +98,18 @@ def css_pt(size_pt, dpi, scale=1.0):
     return size_pt * dpi / 72 * scale / CSS_PX_PER_PT
 
 
+def small_text(record, scale=1.0):
+    """What is wrong with a measured figure's smallest text (``record``: ``min_pt``, ``dpi``,
+    ``min_text``) shown at ``scale``: ``[]`` when it is at least :data:`MIN_CSS_PT` on screen."""
+    if record["min_pt"] is None:
+        return []
+    shown = css_pt(record["min_pt"], record["dpi"], scale)
+    if shown >= MIN_CSS_PT - 1e-6:
+        return []
+    return [f"its smallest figure text {record['min_text']!r} is {record['min_pt']:g} pt at {record['dpi']:g} dpi, "
+            f"shown at {scale:.2f}×: {shown:.1f} pt on screen (at least {MIN_CSS_PT:g})"]
+
+
 def text_overlaps(found, *, tolerance=1.0):
     """Pairs of texts (from :func:`texts`) that overlap on the figure. Texts at an angle
     other than 0/90° are left out: their axis-aligned boxes overlap when the glyphs do not."""
@@ -156,11 +168,11 @@ del __cnnlab_watch_figures
 REPORT_FIGURES = 'import json as __j; print("__CNNLAB_FIGURES__" + __j.dumps(__cnnlab_figures)); del __j'
 
 
-def watch_figures_code() -> str:
-    """:data:`WATCH_FIGURES` ready to run in a kernel."""
+def kernel_code(template: str = WATCH_FIGURES) -> str:
+    """Code to run in a kernel: ``template`` with ``FIGTEXT_SOURCE`` replaced by this file's text."""
     import pathlib
 
-    return WATCH_FIGURES.replace("FIGTEXT_SOURCE", repr(pathlib.Path(__file__).read_text()))
+    return template.replace("FIGTEXT_SOURCE", repr(pathlib.Path(__file__).read_text()))
 
 
 def parse_report(text: str) -> dict:

@@ -95,9 +95,7 @@ def illegible_figures(nb, report) -> list[str]:
             if r["width_px"] > MAX_WIDTH_IN * DPI:
                 found.append(f"  cell {index}: {r['width_px']} px wide (figsize {r['figsize']} at {r['dpi']:g} dpi); "
                              f"the page shrinks figures wider than {MAX_WIDTH_IN * DPI:g} px")
-            if r["min_pt"] is not None and _figtext.css_pt(r["min_pt"], r["dpi"]) < _figtext.MIN_CSS_PT - 1e-6:
-                found.append(f"  cell {index}: text {r['min_text']!r} is {r['min_pt']:g} pt at {r['dpi']:g} dpi: "
-                             f"{_figtext.css_pt(r['min_pt'], r['dpi']):.1f} pt on screen (at least {_figtext.MIN_CSS_PT:g})")
+            found += [f"  cell {index}: {problem}" for problem in _figtext.small_text(r)]
     return found
 
 
@@ -140,7 +138,7 @@ def test_notebook_executes(path, tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_figtext.watch_figures_code()))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_figtext.kernel_code()))
     nb.cells.append(nbformat.v4.new_code_cell(_figtext.REPORT_FIGURES))
     client = nbclient.NotebookClient(
         nb,

@@ -203,14 +203,13 @@ def run_in_kernel(lab, rel: str, code: str) -> str:
 
 def watch_figures(lab, rel: str) -> None:
     """Before "Run All": the kernel measures every figure the lesson will show."""
-    run_in_kernel(lab, rel, _figtext.watch_figures_code())
+    run_in_kernel(lab, rel, _figtext.kernel_code())
 
 
 def explorer_fonts(lab, rel: str) -> dict:
     """After "Run All": per explorer figure (keyed like MEASURE's image key), its dpi and
     smallest text."""
-    code = KERNEL_CODE.replace("FIGTEXT_SOURCE", repr(pathlib.Path(_figtext.__file__).read_text()))
-    text = run_in_kernel(lab, rel, code)
+    text = run_in_kernel(lab, rel, _figtext.kernel_code(KERNEL_CODE))
     return json.loads(text.split("__CNNLAB_LAYOUT__", 1)[1].splitlines()[0])
 
 
@@ -247,19 +246,11 @@ def judge(name: str, m: dict, fonts: dict | None) -> tuple[dict, list[str]]:
             record.update(min_text_pt=fonts["min_pt"], dpi=fonts["dpi"],
                           min_text_css_pt=round(_figtext.css_pt(fonts["min_pt"], fonts["dpi"], scale), 2),
                           min_text=fonts["min_text"])
-            problems += _small_text(fonts, scale)
+            problems += _figtext.small_text(fonts, scale)
     record["blank_band_px"] = round(band)
     if band >= BLANK_BAND_PX:
         problems.append(f"{band:.0f} px blank band under its content (at most {BLANK_BAND_PX})")
     return record, [f"{name}: {p}" for p in problems]
-
-
-def _small_text(fonts: dict, scale: float) -> list[str]:
-    shown = _figtext.css_pt(fonts["min_pt"], fonts["dpi"], scale)
-    if shown >= _figtext.MIN_CSS_PT - 1e-6:
-        return []
-    return [f"its smallest figure text {fonts['min_text']!r} is {fonts['min_pt']} pt at dpi {fonts['dpi']}, "
-            f"shown at {scale:.2f}×: {shown:.1f} pt on screen (at least {_figtext.MIN_CSS_PT:g})"]
 
 
 def measure_lesson(lab, rel: str, stem: str, shots: pathlib.Path) -> tuple[dict, list[str]]:
@@ -286,7 +277,6 @@ def measure_lesson(lab, rel: str, stem: str, shots: pathlib.Path) -> tuple[dict,
         records[name] = {**record, "problems": wrong}
         problems += wrong
     figures = _figtext.parse_report(run_in_kernel(lab, rel, _figtext.REPORT_FIGURES))
-
     for shown in lab.panel(rel).evaluate(MEASURE_FIGURES):
         name = f"{stem}/figure in cell {shown['cell']}"
         fonts = figures.get(shown["key"])
@@ -299,7 +289,7 @@ def measure_lesson(lab, rel: str, stem: str, shots: pathlib.Path) -> tuple[dict,
                              "min_text_pt": fonts["min_pt"], "min_text": fonts["min_text"]}
             if fonts["min_pt"] is not None:
                 records[name]["min_text_css_pt"] = round(_figtext.css_pt(fonts["min_pt"], fonts["dpi"], scale), 2)
-                wrong += _small_text(fonts, scale)
+            wrong += _figtext.small_text(fonts, scale)
         if shown["right"] > shown["outputRight"] + 1:
             wrong.append("the figure is wider than its output area")
         wrong = [f"{name}: {w}" for w in wrong]
